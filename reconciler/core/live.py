@@ -1,0 +1,154 @@
+"""Live state as plain data. The AWS edge (reconciler.aws.discovery) fills it; the planner reads it.
+
+Field names follow the Bedrock/RAM API responses they come from, in snake_case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple
+
+
+class Scope(NamedTuple):
+    """One account in one Region: the unit that discovery reads and apply writes."""
+
+    account: str
+    region: str
+
+    def __str__(self) -> str:
+        return f"{self.account}/{self.region}"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCustomModel:
+    """From ListCustomModels (owned and shared-with-us models)."""
+
+    arn: str
+    name: str
+    owner_account: str
+    base_model_arn: str
+    status: str  # Active | Creating | Failed
+    creation_time: str  # ISO 8601
+
+
+@dataclass(frozen=True, slots=True)
+class LiveCopyJob:
+    """From ListModelCopyJobs, run in (and listed from) the target account/Region."""
+
+    arn: str
+    status: str  # InProgress | Completed | Failed
+    source_model_arn: str
+    source_account: str
+    target_model_name: str
+    target_model_arn: str | None
+    target_kms_key_arn: str | None
+    failure_message: str | None
+    creation_time: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveThroughput:
+    """From ListProvisionedModelThroughputs."""
+
+    arn: str
+    name: str
+    model_arn: str
+    desired_model_arn: str
+    foundation_model_arn: str
+    model_units: int
+    desired_model_units: int
+    status: str  # Creating | InService | Updating | Failed
+    commitment: str | None  # OneMonth | SixMonths | None
+    commitment_expiration: str | None  # ISO 8601
+    creation_time: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiveDeployment:
+    """From ListCustomModelDeployments."""
+
+    arn: str
+    name: str
+    model_arn: str
+    status: str  # Creating | Active | Failed
+    creation_time: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiveShare:
+    """A RAM resource share owned by this account (GetResourceShares(resourceOwner=SELF) + associations)."""
+
+    arn: str
+    name: str
+    owner_account: str
+    status: str  # PENDING | ACTIVE | FAILED | DELETING | DELETED
+    allow_external_principals: bool
+    tags: Mapping[str, str]
+    # Only associations in ASSOCIATED or ASSOCIATING state.
+    resource_arns: frozenset[str]
+    principals: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveInvitation:
+    """A RAM invitation received by this account (GetResourceShareInvitations)."""
+
+    arn: str
+    share_arn: str
+    share_name: str
+    sender_account: str
+    receiver_account: str
+    status: str  # PENDING | ACCEPTED | REJECTED | EXPIRED
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeState:
+    """Everything read in one account/Region."""
+
+    account: str
+    region: str
+    custom_models: tuple[LiveCustomModel, ...] = ()
+    copy_jobs: tuple[LiveCopyJob, ...] = ()
+    throughputs: tuple[LiveThroughput, ...] = ()
+    deployments: tuple[LiveDeployment, ...] = ()
+    shares: tuple[LiveShare, ...] = ()
+    invitations: tuple[LiveInvitation, ...] = ()
+
+    @property
+    def scope(self) -> Scope:
+        return Scope(self.account, self.region)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    scopes: Mapping[Scope, ScopeState]
+    # Resource ARN -> tags, for the resources whose tags were read on purpose (see core.tag_reads).
+    tags: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def scope(self, account: str, region: str) -> ScopeState:
+        """The state of one account/Region; empty if it was not read."""
+        return self.scopes.get(Scope(account, region)) or ScopeState(account, region)
+
+    def with_tags(self, tags: Mapping[str, Mapping[str, str]]) -> LiveState:
+        return LiveState(self.scopes, {**self.tags, **tags})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scopes": [asdict(self.scopes[key]) for key in sorted(self.scopes)],
+            "tags": {arn: dict(sorted(t.items())) for arn, t in sorted(self.tags.items())},
+        }
+
+    def fingerprint(self) -> str:
+        """sha256 of the canonical JSON form: a saved plan records it to detect that AWS changed since."""
+        canonical = json.dumps(self.to_json(), sort_keys=True, default=_sorted_list)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _sorted_list(value: object) -> list[Any]:
+    if isinstance(value, frozenset | set):
+        return sorted(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")

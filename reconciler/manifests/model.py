@@ -1,0 +1,92 @@
+"""The manifests as typed, validated data. Built by the loader; read by the desired-state core."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+CapacityType = Literal["provisioned", "on-demand", "none"]
+Commitment = Literal["none", "OneMonth", "SixMonths"]
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a manifest value was written (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Capacity:
+    type: CapacityType
+    model_units: int = 0
+    commitment: Commitment = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    name: str
+    model_arn: str
+    location: Location
+    # Free-form (evaluation results, approver...), read by policies; never sent to AWS.
+    evidence: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    name: str
+    source_account: str
+    source_region: str
+    versions: tuple[ModelVersion, ...]
+    location: Location
+    # Role to assume in the source account; falls back to the role of the environment in that account.
+    source_role_arn: str | None = None
+
+    def version(self, name: str) -> ModelVersion | None:
+        return next((v for v in self.versions if v.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPin:
+    """An environment's choice of one version of one model, and the capacity to give it."""
+
+    model: str
+    version: str
+    capacity: Capacity
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    account_id: str
+    role_arn: str
+    regions: tuple[str, ...]
+    models: tuple[ModelPin, ...]
+    location: Location
+    # Region -> KMS key (ARN, id or alias) that copies into that Region are encrypted with.
+    kms_keys: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    prune: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Manifests:
+    models: tuple[Model, ...]
+    environments: tuple[Environment, ...]
+    # sha256 over every manifest file's path and bytes: a saved plan records it to detect stale plans.
+    fingerprint: str
+
+    def model(self, name: str) -> Model | None:
+        return next((m for m in self.models if m.name == name), None)
+
+    def role_for_account(self, account_id: str) -> str | None:
+        for env in self.environments:
+            if env.account_id == account_id:
+                return env.role_arn
+        for model in self.models:
+            if model.source_account == account_id and model.source_role_arn:
+                return model.source_role_arn
+        return None

@@ -1,0 +1,57 @@
+"""The contract between the simulation's dispatcher and its per-service operation handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+class SimulatedError(Exception):
+    """An AWS error response: `code` is the real error code, `status` its HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def validation_error(message: str) -> SimulatedError:
+    return SimulatedError("ValidationException", message, 400)
+
+
+def not_found(message: str) -> SimulatedError:
+    return SimulatedError("ResourceNotFoundException", message, 404)
+
+
+def conflict(message: str) -> SimulatedError:
+    return SimulatedError("ConflictException", message, 409)
+
+
+def access_denied(message: str) -> SimulatedError:
+    return SimulatedError("AccessDeniedException", message, 403)
+
+
+@dataclass
+class Call:
+    """One decoded request, as the handler sees it.
+
+    `params` are the operation's input members (botocore names, already checked against the service model,
+    timestamps as datetime). `state` is the estate's mutable JSON-able document (see store.py): a handler
+    reads and writes only its own service's part of it. `now` is the simulated clock.
+    """
+
+    service: str  # "bedrock" | "ram"
+    operation: str  # botocore operation name, e.g. "CreateModelCopyJob"
+    account: str  # the calling account (from the request's credentials)
+    region: str
+    params: dict[str, Any]
+    state: MutableMapping[str, Any]
+    now: datetime
+
+
+# A handler returns the operation's output members (botocore names; datetimes allowed) or raises
+# SimulatedError. Handlers are pure functions of (call) and mutate only call.state.
+Handler = Callable[[Call], dict[str, Any]]
