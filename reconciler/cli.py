@@ -1,0 +1,133 @@
+"""`bedrock-gitops` command line: argument parsing and error reporting; the work is in reconciler.commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from reconciler import __version__
+from reconciler.errors import ManifestErrors, ReconcilerError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--root",
+        "-C",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="repository holding models/ and environments/ (default: the current directory)",
+    )
+    parser.add_argument("--no-color", action="store_true", help="plain text output (also: NO_COLOR=1)")
+    parser.add_argument("--debug", action="store_true", help="print a traceback on internal errors")
+
+
+def _add_aws(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="use the embedded simulated AWS estate instead of real AWS (also: BEDROCK_GITOPS_SANDBOX=1)",
+    )
+    parser.add_argument(
+        "--max-workers",
+        type=int,
+        default=16,
+        metavar="N",
+        help="account/Region pairs read in parallel (default 16)",
+    )
+    parser.add_argument("--stats", action="store_true", help="print API calls per operation to stderr")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bedrock-gitops",
+        description="GitOps for Amazon Bedrock custom models: validate manifests, plan and apply.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    validate = commands.add_parser("validate", help="check the manifests (no AWS access)")
+    _add_common(validate)
+
+    plan = commands.add_parser("plan", help="show what apply would change in AWS")
+    _add_common(plan)
+    _add_aws(plan)
+    plan.add_argument("-out", "--out", dest="out", type=Path, metavar="FILE", help="save the plan to FILE")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON (schemas/plan.schema.json)")
+    plan.add_argument(
+        "-detailed-exitcode",
+        "--detailed-exitcode",
+        dest="detailed_exitcode",
+        action="store_true",
+        help="exit 0 when there are no changes, 2 when there are, 1 on error",
+    )
+    plan.add_argument("--prune", action="store_true", help="plan removal of managed resources no longer declared")
+
+    show = commands.add_parser("show", help="show a saved plan")
+    _add_common(show)
+    show.add_argument("planfile", type=Path, metavar="FILE")
+    show.add_argument("--json", action="store_true", help="print the plan as JSON")
+
+    sandbox = commands.add_parser("sandbox", help="inspect, configure or reset the embedded simulated estate")
+    _add_common(sandbox)
+    sandbox.add_argument("action", choices=["status", "reset", "set"], help="what to do")
+    sandbox.add_argument("settings", nargs="*", metavar="KEY=VALUE", help="with 'set': settings to change")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "no_color", False) or os.environ.get("NO_COLOR"):
+        args.color = False
+    else:
+        args.color = sys.stdout.isatty()
+    try:
+        return _dispatch(args)
+    except ManifestErrors as errors:
+        for error in errors.errors:
+            print(error, file=sys.stderr)
+        count = len(errors.errors)
+        print(f"\n{count} error{'s' if count != 1 else ''} in the manifests.", file=sys.stderr)
+        return EXIT_ERROR
+    except ReconcilerError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug of ours: say so plainly, traceback only on request
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(
+                f"Internal error: {type(error).__name__}: {error}\n"
+                "This is a bug in bedrock-gitops; re-run with --debug for the traceback and report it.",
+                file=sys.stderr,
+            )
+        return EXIT_ERROR
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "validate":
+        from reconciler.commands import validate
+
+        return validate.run(args)
+    if args.command == "plan":
+        from reconciler.commands import plan
+
+        return plan.run(args)
+    if args.command == "show":
+        from reconciler.commands import show
+
+        return show.run(args)
+    from reconciler.commands import sandbox
+
+    return sandbox.run(args)

@@ -1,0 +1,1 @@
+"""One module per CLI command, each exposing `run(args) -> int` (the process exit code)."""

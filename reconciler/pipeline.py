@@ -1,0 +1,81 @@
+"""The I/O shell around the pure core: manifests → desired state → live state → plan.
+
+Everything AWS-specific is behind `AwsTarget`: the real credential chain, or the embedded sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from reconciler.core.desired import DesiredState, desired_state
+from reconciler.core.diff import compute_plan, tag_reads
+from reconciler.core.live import LiveState
+from reconciler.core.plan import Plan
+from reconciler.core.scopes import scopes_to_read
+from reconciler.manifests.load import load_manifests
+from reconciler.manifests.model import Manifests
+
+SANDBOX_ENV_VAR = "BEDROCK_GITOPS_SANDBOX"
+
+
+def sandbox_requested(flag: bool) -> bool:
+    return flag or os.environ.get(SANDBOX_ENV_VAR, "").lower() in {"1", "true", "yes"}
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    manifests: Manifests
+    desired: DesiredState
+    live: LiveState
+    plan: Plan
+    call_counts: dict[str, int]
+
+
+@contextmanager
+def aws_base_session(*, sandbox: bool, sandbox_dir: Path | None = None) -> Iterator[object]:
+    """A boto3 Session for the base credentials: the sandbox's, or the normal AWS credential chain."""
+    if sandbox:
+        from reconciler.sandbox.estate import SandboxEstate
+
+        with SandboxEstate.open(sandbox_dir) as estate:
+            yield estate.session()
+    else:
+        import boto3
+
+        yield boto3.Session()
+
+
+def make_plan(
+    root: Path,
+    *,
+    sandbox: bool,
+    prune: bool = False,
+    max_workers: int = 16,
+    sandbox_dir: Path | None = None,
+) -> PlanResult:
+    # Manifests are loaded and validated before any AWS client exists: invalid input never calls AWS.
+    manifests = load_manifests(root)
+    desired = desired_state(manifests)
+    reads = scopes_to_read(manifests)
+    prune = prune or any(env.prune for env in manifests.environments)
+
+    from reconciler.aws.clients import AwsClients
+    from reconciler.aws.discovery import discover, read_tags
+
+    with aws_base_session(sandbox=sandbox, sandbox_dir=sandbox_dir) as session:
+        roles = {read.scope.account: read.role_arn for read in reads.values()}
+        clients = AwsClients(session, roles)  # type: ignore[arg-type]
+        live = discover(clients, reads, max_workers=max_workers)
+        needed = tag_reads(desired, live)
+        if needed:
+            live = live.with_tags(read_tags(clients, needed, max_workers=max_workers))
+        counts = clients.call_counts()
+    plan = compute_plan(
+        desired, live, manifests_fingerprint=manifests.fingerprint, prune=prune, now=datetime.now(UTC)
+    )
+    return PlanResult(manifests, desired, live, plan, counts)
