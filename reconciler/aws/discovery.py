@@ -1,0 +1,206 @@
+"""Live discovery: read every (account, Region) the manifests involve, in parallel, into a `LiveState`.
+
+Only list calls (plus ListTagsForResource for the tags the planner asks for). One task per scope in a
+bounded thread pool; a scope's calls run in sequence inside its task. All-or-nothing: when any scope fails,
+every task still finishes, then one `AwsReadError` names every failing account/Region — a partial
+LiveState would make the planner propose creating what it simply could not see.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from reconciler.aws import listing
+from reconciler.aws.clients import AwsClients, RoleAssumptionError
+from reconciler.aws.conversions import tags_to_dict
+from reconciler.core.live import LiveState, Scope, ScopeState
+from reconciler.errors import AwsAccessError, ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.core.scopes import ScopeRead
+
+DEFAULT_MAX_WORKERS = 16
+
+Key = TypeVar("Key", bound=Hashable)
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ScopeFailure:
+    account: str
+    region: str
+    message: str  # what AWS said, e.g. "ListCustomModels: AccessDeniedException: ..."
+
+
+class AwsReadError(AwsAccessError):
+    """AWS could not be read in one or more account/Regions; the message lists every one of them.
+
+    `account`/`region` are those of the first failure (in sorted order); `failures` has them all.
+    """
+
+    def __init__(self, failures: Sequence[ScopeFailure]) -> None:
+        self.failures = tuple(sorted(set(failures)))
+        first = self.failures[0]
+        if len(self.failures) == 1:
+            super().__init__(first.account, first.region, first.message)
+            return
+        self.account, self.region = first.account, first.region
+        lines = [f"AWS could not be read in {len(self.failures)} places:"]
+        lines += [f"  account {f.account}, Region {f.region}: {f.message}" for f in self.failures]
+        # AwsAccessError's own message names one scope only; this one names them all.
+        ReconcilerError.__init__(self, "\n".join(lines))
+
+
+def discover(
+    clients: AwsClients,
+    reads: Mapping[Scope, ScopeRead],
+    *,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    page_size: int | None = None,
+) -> LiveState:
+    """Read every scope in `reads` (what to list there: its `bedrock`/`shares`/`invitations` flags).
+
+    `page_size` is the page size asked of every paginated list (None: the service's default).
+    Raises AwsReadError (an AwsAccessError) naming every account/Region that could not be read.
+    """
+    tasks = {scope: partial(_read_scope, clients, read, page_size) for scope, read in sorted(reads.items())}
+    states = _run_all(tasks, scope_of=lambda scope: scope, max_workers=max_workers)
+    return LiveState(_relevant_invitations_only(states))
+
+
+def read_tags(
+    clients: AwsClients,
+    arns: Mapping[Scope, Sequence[str]],
+    *,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+) -> dict[str, dict[str, str]]:
+    """Bedrock tags of each ARN (read in its scope's account/Region), all ARNs in parallel."""
+    tasks = {
+        (scope, arn): partial(_read_resource_tags, clients, scope, arn)
+        for scope, scope_arns in sorted(arns.items())
+        for arn in dict.fromkeys(scope_arns)  # de-duplicated, order kept
+    }
+    tags = _run_all(tasks, scope_of=lambda key: key[0], max_workers=max_workers)
+    return {arn: resource_tags for (_, arn), resource_tags in tags.items()}
+
+
+# -- one scope ---------------------------------------------------------------------------------------------
+
+
+def _read_scope(clients: AwsClients, read: ScopeRead, page_size: int | None) -> ScopeState:
+    account, region = read.scope
+    state = ScopeState(account, region)
+    if read.bedrock:
+        bedrock = clients.bedrock(account, region)
+        state = dataclasses.replace(
+            state,
+            custom_models=_by_arn(listing.list_custom_models(bedrock, page_size)),
+            copy_jobs=_by_arn(listing.list_copy_jobs(bedrock, page_size)),
+            throughputs=_by_arn(listing.list_throughputs(bedrock, page_size)),
+            deployments=_by_arn(listing.list_deployments(bedrock, page_size)),
+        )
+    if read.shares:
+        shares = listing.list_owned_shares(clients.ram(account, region), page_size)
+        state = dataclasses.replace(state, shares=_by_arn(shares))
+    if read.invitations:
+        invitations = listing.list_invitations(clients.ram(account, region), page_size)
+        state = dataclasses.replace(state, invitations=_by_arn(invitations))
+    return state
+
+
+def _read_resource_tags(clients: AwsClients, scope: Scope, arn: str) -> dict[str, str]:
+    response = clients.bedrock(scope.account, scope.region).list_tags_for_resource(resourceARN=arn)
+    return tags_to_dict(response.get("tags"))
+
+
+class _HasArn(Protocol):
+    @property
+    def arn(self) -> str: ...
+
+
+ArnItem = TypeVar("ArnItem", bound=_HasArn)
+
+
+def _by_arn(items: Sequence[ArnItem]) -> tuple[ArnItem, ...]:
+    # AWS's listing order is not guaranteed across calls; a stable order keeps the state's fingerprint
+    # (recorded in saved plans) from changing when nothing did.
+    return tuple(sorted(items, key=lambda item: item.arn))
+
+
+def _relevant_invitations_only(states: Mapping[Scope, ScopeState]) -> dict[Scope, ScopeState]:
+    """Keep PENDING invitations (they may need accepting) and any invitation to a share we read.
+
+    A recipient accumulates accepted/rejected invitations to unrelated shares; only those for shares owned
+    in the scopes we read can matter to the plan.
+    """
+    known_shares = {share.arn for state in states.values() for share in state.shares}
+    return {
+        scope: dataclasses.replace(
+            state,
+            invitations=tuple(
+                invitation
+                for invitation in state.invitations
+                if invitation.status == "PENDING" or invitation.share_arn in known_shares
+            ),
+        )
+        for scope, state in states.items()
+    }
+
+
+# -- fan-out and error collection --------------------------------------------------------------------------
+
+
+def _run_all(
+    tasks: Mapping[Key, Callable[[], Result]],
+    *,
+    scope_of: Callable[[Key], Scope],
+    max_workers: int,
+) -> dict[Key, Result]:
+    """Run every task (at most `max_workers` at a time) and wait for all of them, even after a failure.
+
+    AWS failures are collected into one AwsReadError; any other exception is a bug and is re-raised as is.
+    """
+    if not tasks:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(tasks)))) as pool:
+        futures = {key: pool.submit(task) for key, task in tasks.items()}
+        wait(futures.values())
+    results: dict[Key, Result] = {}
+    failures: list[ScopeFailure] = []
+    for key, future in futures.items():
+        error = future.exception()
+        if error is None:
+            results[key] = future.result()
+            continue
+        message = _describe_aws_failure(error)
+        if message is None:
+            raise error
+        scope = scope_of(key)
+        failures.append(ScopeFailure(scope.account, scope.region, message))
+    if failures:
+        raise AwsReadError(failures)
+    return results
+
+
+def _describe_aws_failure(error: BaseException) -> str | None:
+    """What AWS (or the way to it) said, with the operation and error code; None if not an AWS failure."""
+    if isinstance(error, AwsReadError):
+        return None  # never nested: tasks raise single-scope errors only
+    if isinstance(error, AwsAccessError):
+        return str(error).removeprefix(f"account {error.account}, Region {error.region}: ")
+    if isinstance(error, RoleAssumptionError):
+        return error.describe()
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = details.get("Code", "Unknown")
+        return f"{error.operation_name}: {code}: {details.get('Message', str(error))}"
+    if isinstance(error, BotoCoreError):
+        return f"{type(error).__name__}: {error}"
+    return None

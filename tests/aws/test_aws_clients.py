@@ -1,0 +1,155 @@
+"""AwsClients against moto's STS: one AssumeRole per account, base-account shortcut, errors, counting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSResponse
+from moto import mock_aws
+
+from reconciler.aws.clients import AwsClients
+from reconciler.errors import AwsAccessError
+
+BASE_ACCOUNT = "123456789012"  # moto's default account for unknown access keys
+DEV, STAGING, PROD = "111122223333", "444455556666", "777788889999"
+ROLES = {account: f"arn:aws:iam::{account}:role/BedrockGitOpsReconciler" for account in (DEV, STAGING, PROD)}
+
+
+@pytest.fixture
+def base_session() -> Iterator[boto3.Session]:
+    with mock_aws():
+        yield boto3.Session(
+            aws_access_key_id="AKIABASEEXAMPLE", aws_secret_access_key="secret", region_name="us-east-1"
+        )
+
+
+class _RawBody:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: object) -> Iterator[bytes]:
+        yield self._body
+
+
+def _sts_error(code: str, message: str, status: int) -> AWSResponse:
+    body = (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        "<RequestId>test</RequestId></ErrorResponse>"
+    ).encode()
+    return AWSResponse("https://sts.amazonaws.com/", status, {}, _RawBody(body))
+
+
+def test_each_role_is_assumed_once_however_many_threads_ask(base_session: boto3.Session) -> None:
+    clients = AwsClients(base_session, ROLES)
+    wanted = [
+        (service, account, region)
+        for account in ROLES
+        for region in ("us-east-1", "eu-west-1")
+        for service in ("bedrock", "ram")
+    ] * 8
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        made = list(pool.map(lambda key: clients.client(*key), wanted))
+
+    assert clients.call_counts() == {"sts.AssumeRole": 3}
+    # One cached client per (service, account, Region).
+    assert len({id(client) for client in made}) == 3 * 2 * 2
+    assert clients.client("bedrock", DEV, "us-east-1") is clients.client("bedrock", DEV, "us-east-1")
+
+
+def test_clients_act_as_the_assumed_role_with_a_session_name_naming_us(base_session: boto3.Session) -> None:
+    clients = AwsClients(base_session, ROLES)
+
+    identity = clients.client("sts", STAGING, "eu-west-1").get_caller_identity()
+
+    assert identity["Account"] == STAGING
+    assert identity["Arn"].startswith(
+        f"arn:aws:sts::{STAGING}:assumed-role/BedrockGitOpsReconciler/bedrock-gitops-"
+    )
+
+
+def test_the_base_account_without_a_role_uses_the_base_credentials(base_session: boto3.Session) -> None:
+    clients = AwsClients(base_session, {})
+
+    identity = clients.client("sts", BASE_ACCOUNT, "us-east-1").get_caller_identity()
+
+    assert identity["Arn"] == f"arn:aws:sts::{BASE_ACCOUNT}:user/moto"
+    assert "sts.AssumeRole" not in clients.call_counts()
+
+
+def test_another_account_without_a_role_is_an_access_error(base_session: boto3.Session) -> None:
+    clients = AwsClients(base_session, {})
+
+    with pytest.raises(AwsAccessError) as raised:
+        clients.client("bedrock", DEV, "eu-west-1")
+
+    assert (raised.value.account, raised.value.region) == (DEV, "eu-west-1")
+    assert "no role configured" in str(raised.value)
+
+
+def test_a_refused_assume_role_names_the_role_and_says_what_to_check(base_session: boto3.Session) -> None:
+    def deny(**_: Any) -> AWSResponse:
+        return _sts_error("AccessDenied", "not authorized to perform: sts:AssumeRole", 403)
+
+    base_session.events.register("before-send.sts.AssumeRole", deny)
+    clients = AwsClients(base_session, ROLES)
+
+    with pytest.raises(AwsAccessError) as raised:
+        clients.client("bedrock", PROD, "us-west-2")
+
+    assert (raised.value.account, raised.value.region) == (PROD, "us-west-2")
+    assert str(raised.value) == (
+        f"account {PROD}, Region us-west-2: cannot assume role {ROLES[PROD]}: AccessDenied: "
+        "not authorized to perform: sts:AssumeRole. Check that the role exists and trusts this principal."
+    )
+
+
+def test_retry_mode_is_standard_by_default_and_can_be_adaptive(base_session: boto3.Session) -> None:
+    standard = AwsClients(base_session, ROLES).client("bedrock", DEV, "us-east-1")
+    adaptive = AwsClients(base_session, ROLES, retry_mode="adaptive", max_attempts=4).client(
+        "bedrock", DEV, "us-east-1"
+    )
+
+    assert standard.meta.config.retries == {"mode": "standard", "total_max_attempts": 8}
+    assert adaptive.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 4}
+    assert standard.meta.config.max_pool_connections >= 16
+
+
+def test_calls_and_retried_attempts_are_counted_apart(base_session: boto3.Session) -> None:
+    throttles_left = [1]
+
+    def throttle_once(**_: Any) -> AWSResponse | None:
+        if throttles_left[0]:
+            throttles_left[0] -= 1
+            return _sts_error("Throttling", "Rate exceeded", 400)
+        return None
+
+    base_session.events.register("before-send.sts.GetCallerIdentity", throttle_once)
+    clients = AwsClients(base_session, ROLES)
+    sts = clients.client("sts", DEV, "us-east-1")
+
+    sts.get_caller_identity()
+    sts.get_caller_identity()
+
+    assert clients.call_counts() == {"sts.AssumeRole": 1, "sts.GetCallerIdentity": 2}
+    assert clients.attempt_counts() == {"sts.AssumeRole": 1, "sts.GetCallerIdentity": 3}
+    assert clients.retry_counts() == {"sts.GetCallerIdentity": 1}
+
+
+def test_credentials_near_expiry_are_refreshed_by_assuming_the_role_again(
+    base_session: boto3.Session,
+) -> None:
+    # 900 s is STS's minimum and within botocore's 15-minute advisory refresh window: every signed
+    # request finds the credentials due for refresh.
+    clients = AwsClients(base_session, ROLES, role_duration_seconds=900)
+    sts = clients.client("sts", DEV, "us-east-1")
+    assert clients.call_counts()["sts.AssumeRole"] == 1
+
+    assert sts.get_caller_identity()["Account"] == DEV
+
+    assert clients.call_counts()["sts.AssumeRole"] == 2

@@ -1,0 +1,155 @@
+"""Discovery's fan-out and all-or-nothing error rule, on moto's RAM (which implements GetResourceShares).
+
+Failures are injected per Region from a `before-send` hook on the base session, the same hook point the
+sandbox uses, so real boto3 clients parse real error responses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
+import boto3
+import pytest
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from moto import mock_aws
+
+from reconciler.aws.clients import AwsClients
+from reconciler.aws.discovery import AwsReadError, ScopeFailure, discover
+from reconciler.core.live import Scope
+from reconciler.errors import AwsAccessError
+
+DEV, STAGING = "111122223333", "444455556666"
+ROLES = {account: f"arn:aws:iam::{account}:role/BedrockGitOpsReconciler" for account in (DEV, STAGING)}
+
+
+class ScopeRead(NamedTuple):  # the shape of reconciler.core.scopes.ScopeRead
+    scope: Scope
+    role_arn: str
+    bedrock: bool
+    shares: bool
+    invitations: bool
+
+
+def shares_only(account: str, region: str) -> tuple[Scope, ScopeRead]:
+    scope = Scope(account, region)
+    return scope, ScopeRead(scope, ROLES[account], bedrock=False, shares=True, invitations=False)
+
+
+@pytest.fixture
+def base_session() -> Iterator[boto3.Session]:
+    with mock_aws():
+        yield boto3.Session(
+            aws_access_key_id="AKIABASEEXAMPLE", aws_secret_access_key="secret", region_name="us-east-1"
+        )
+
+
+class _RawBody:
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: object) -> Iterator[bytes]:
+        yield self._body
+
+
+def fail_in(session: boto3.Session, region: str, code: str, message: str, status: int) -> None:
+    def answer(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
+        if f".{region}." not in (request.url or ""):
+            return None
+        body = json.dumps({"message": message}).encode()
+        return AWSResponse(request.url, status, {"x-amzn-ErrorType": code}, _RawBody(body))
+
+    session.events.register("before-send.ram.GetResourceShares", answer)
+
+
+def test_every_scope_is_read_and_empty_ones_are_kept(base_session: boto3.Session) -> None:
+    reads = dict([shares_only(DEV, "us-east-1"), shares_only(STAGING, "eu-west-1")])
+    clients = AwsClients(base_session, ROLES)
+
+    live = discover(clients, reads)
+
+    assert set(live.scopes) == set(reads)
+    assert live.scope(STAGING, "eu-west-1").shares == ()
+    assert clients.call_counts() == {"ram.GetResourceShares": 2, "sts.AssumeRole": 2}
+
+
+def test_failures_in_several_scopes_make_one_error_naming_them_all(base_session: boto3.Session) -> None:
+    fail_in(base_session, "eu-west-1", "AccessDeniedException", "not authorized to perform ram:Get", 403)
+    fail_in(base_session, "ap-southeast-2", "UnknownResourceException", "no such thing", 400)
+    reads = dict(
+        [
+            shares_only(DEV, "us-east-1"),
+            shares_only(STAGING, "eu-west-1"),
+            shares_only(DEV, "ap-southeast-2"),
+        ]
+    )
+    clients = AwsClients(base_session, ROLES)
+
+    with pytest.raises(AwsReadError) as raised:
+        discover(clients, reads)
+
+    assert raised.value.failures == (
+        ScopeFailure(DEV, "ap-southeast-2", "GetResourceShares: UnknownResourceException: no such thing"),
+        ScopeFailure(
+            STAGING,
+            "eu-west-1",
+            "GetResourceShares: AccessDeniedException: not authorized to perform ram:Get",
+        ),
+    )
+    assert str(raised.value).splitlines() == [
+        "AWS could not be read in 2 places:",
+        f"  account {DEV}, Region ap-southeast-2: GetResourceShares: UnknownResourceException: no such thing",
+        f"  account {STAGING}, Region eu-west-1: GetResourceShares: AccessDeniedException: "
+        "not authorized to perform ram:Get",
+    ]
+    # The healthy scope was read too: nothing was cancelled half-way.
+    assert clients.call_counts()["ram.GetResourceShares"] == 3
+
+
+def test_a_single_failure_reads_like_any_access_error(base_session: boto3.Session) -> None:
+    fail_in(base_session, "eu-west-1", "AccessDeniedException", "denied", 403)
+    reads = dict([shares_only(DEV, "us-east-1"), shares_only(STAGING, "eu-west-1")])
+
+    with pytest.raises(AwsAccessError) as raised:
+        discover(AwsClients(base_session, ROLES), reads)
+
+    assert str(raised.value) == (
+        f"account {STAGING}, Region eu-west-1: GetResourceShares: AccessDeniedException: denied"
+    )
+
+
+def test_an_account_whose_role_cannot_be_assumed_is_reported_in_each_of_its_regions(
+    base_session: boto3.Session,
+) -> None:
+    reads = dict(
+        [shares_only(DEV, "us-east-1"), shares_only(STAGING, "us-east-1"), shares_only(STAGING, "eu-west-1")]
+    )
+    clients = AwsClients(base_session, {DEV: ROLES[DEV]})  # no role for staging
+
+    with pytest.raises(AwsReadError) as raised:
+        discover(clients, reads)
+
+    assert [(f.account, f.region) for f in raised.value.failures] == [
+        (STAGING, "eu-west-1"),
+        (STAGING, "us-east-1"),
+    ]
+    assert all("no role configured" in f.message for f in raised.value.failures)
+
+
+def test_a_bug_is_not_dressed_up_as_an_aws_error(base_session: boto3.Session) -> None:
+    def malformed(**kwargs: Any) -> None:
+        kwargs["parsed"]["resourceShares"] = [{"no": "arn"}]
+
+    base_session.events.register("after-call.ram.GetResourceShares", malformed)
+    reads = dict([shares_only(DEV, "us-east-1")])
+
+    with pytest.raises(KeyError):
+        discover(AwsClients(base_session, ROLES), reads)
+
+
+def test_nothing_to_read_reads_nothing(base_session: boto3.Session) -> None:
+    clients = AwsClients(base_session, ROLES)
+
+    assert discover(clients, {}).scopes == {}
+    assert clients.call_counts() == {}
