@@ -87,7 +87,9 @@ def read_tags(
         for scope, scope_arns in sorted(arns.items())
         for arn in dict.fromkeys(scope_arns)  # de-duplicated, order kept
     }
-    tags = _run_all(tasks, scope_of=lambda key: key[0], max_workers=max_workers)
+    tags = _run_all(
+        tasks, scope_of=lambda key: key[0], max_workers=max_workers, subject_of=lambda key: key[1]
+    )
     return {arn: resource_tags for (_, arn), resource_tags in tags.items()}
 
 
@@ -162,10 +164,13 @@ def _run_all(
     *,
     scope_of: Callable[[Key], Scope],
     max_workers: int,
+    subject_of: Callable[[Key], str] | None = None,
 ) -> dict[Key, Result]:
     """Run every task (at most `max_workers` at a time) and wait for all of them, even after a failure.
 
-    AWS failures are collected into one AwsReadError; any other exception is a bug and is re-raised as is.
+    AWS failures are collected into one AwsReadError, each message prefixed with the task's subject (e.g.
+    the ARN whose tags could not be read) when `subject_of` is given; any other exception is a bug and is
+    re-raised as is.
     """
     if not tasks:
         return {}
@@ -182,6 +187,8 @@ def _run_all(
         message = _describe_aws_failure(error)
         if message is None:
             raise error
+        if subject_of is not None:
+            message = f"{subject_of(key)}: {message}"
         scope = scope_of(key)
         failures.append(ScopeFailure(scope.account, scope.region, message))
     if failures:

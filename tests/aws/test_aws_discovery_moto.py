@@ -16,7 +16,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto import mock_aws
 
 from reconciler.aws.clients import AwsClients
-from reconciler.aws.discovery import AwsReadError, ScopeFailure, discover
+from reconciler.aws.discovery import AwsReadError, ScopeFailure, discover, read_tags
 from reconciler.core.live import Scope
 from reconciler.errors import AwsAccessError
 
@@ -153,3 +153,49 @@ def test_nothing_to_read_reads_nothing(base_session: boto3.Session) -> None:
 
     assert discover(clients, {}).scopes == {}
     assert clients.call_counts() == {}
+
+
+def _tagged_model(clients: AwsClients, account: str, region: str, name: str, tags: dict[str, str]) -> str:
+    bedrock = clients.bedrock(account, region)
+    bedrock.create_model_customization_job(
+        jobName=f"{name}-job",
+        customModelName=name,
+        roleArn=f"arn:aws:iam::{account}:role/BedrockCustomization",
+        baseModelIdentifier="amazon.titan-text-express-v1",
+        trainingDataConfig={"s3Uri": "s3://training/data.jsonl"},
+        outputDataConfig={"s3Uri": "s3://training/output/"},
+        hyperParameters={},
+        customModelTags=[{"key": key, "value": value} for key, value in tags.items()],
+    )
+    return bedrock.get_custom_model(modelIdentifier=name)["modelArn"]
+
+
+def test_read_tags_reads_each_arn_once_in_its_own_scope(base_session: boto3.Session) -> None:
+    clients = AwsClients(base_session, ROLES)
+    dev_model = _tagged_model(clients, DEV, "us-east-1", "dev-model", {"team": "a"})
+    staging_model = _tagged_model(clients, STAGING, "eu-west-1", "staging-model", {"team": "b", "x": ""})
+    before = clients.call_counts().get("bedrock.ListTagsForResource", 0)
+
+    tags = read_tags(
+        clients,
+        {
+            Scope(DEV, "us-east-1"): [dev_model, dev_model],
+            Scope(STAGING, "eu-west-1"): [staging_model],
+        },
+    )
+
+    assert tags == {dev_model: {"team": "a"}, staging_model: {"team": "b", "x": ""}}
+    assert clients.call_counts()["bedrock.ListTagsForResource"] - before == 2
+
+
+def test_read_tags_fails_as_a_whole_naming_the_scope(base_session: boto3.Session) -> None:
+    clients = AwsClients(base_session, ROLES)
+    dev_model = _tagged_model(clients, DEV, "us-east-1", "dev-model", {"team": "a"})
+    missing = f"arn:aws:bedrock:eu-west-1:{STAGING}:custom-model/gone"
+
+    with pytest.raises(AwsReadError) as raised:
+        read_tags(clients, {Scope(DEV, "us-east-1"): [dev_model], Scope(STAGING, "eu-west-1"): [missing]})
+
+    [failure] = raised.value.failures
+    assert (failure.account, failure.region) == (STAGING, "eu-west-1")
+    assert failure.message.startswith(f"{missing}: ListTagsForResource: ResourceNotFoundException")
