@@ -39,6 +39,7 @@ DEFAULT_MAX_ATTEMPTS = 8
 # default of 10 pooled connections per client would make threads wait for a connection.
 DEFAULT_MAX_POOL_CONNECTIONS = 32
 DEFAULT_ROLE_DURATION_SECONDS = 3600
+CONNECT_TIMEOUT_SECONDS = 10
 _FALLBACK_STS_REGION = "us-east-1"
 
 
@@ -101,6 +102,8 @@ class AwsClients:
             # botocore's `max_attempts` key would count retries only (one attempt more than asked).
             retries={"mode": retry_mode, "total_max_attempts": max_attempts},
             max_pool_connections=max_pool_connections,
+            # botocore's 60 s default, times every retry, would stall a run on an unreachable endpoint.
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
             user_agent_extra=f"app/{SESSION_NAME_PREFIX}",
         )
         # boto3 Sessions are not thread-safe, clients are: every use of a session happens under that

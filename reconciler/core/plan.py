@@ -78,6 +78,8 @@ class Plan:
     created_at: str  # ISO 8601, UTC
     prune: bool = False
     format_version: int = PLAN_FORMAT_VERSION
+    # Things a reviewer must know that are not changes, e.g. a declared name held by an unmanaged resource.
+    warnings: tuple[str, ...] = ()
 
     @property
     def has_changes(self) -> bool:
@@ -86,6 +88,8 @@ class Plan:
     def summary(self) -> dict[str, int]:
         counts = {"add": 0, "change": 0, "destroy": 0, "wait": 0, "pending_prune": 0}
         for action in self.actions:
-            counts[{"create": "add", "update": "change", "delete": "destroy", "wait": "wait"}[action.change]] += 1
+            counts[
+                {"create": "add", "update": "change", "delete": "destroy", "wait": "wait"}[action.change]
+            ] += 1
         counts["pending_prune"] = len(self.removals)
         return counts

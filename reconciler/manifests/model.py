@@ -44,6 +44,11 @@ class Model:
     location: Location
     # Role to assume in the source account; falls back to the role of the environment in that account.
     source_role_arn: str | None = None
+    # Where individual fields were written ("source.account", "versions[1].modelArn", ...).
+    locations: Mapping[str, Location] = field(default_factory=dict, compare=False, hash=False)
+
+    def where(self, key: str) -> Location:
+        return self.locations.get(key, self.location)
 
     def version(self, name: str) -> ModelVersion | None:
         return next((v for v in self.versions if v.name == name), None)
@@ -57,6 +62,13 @@ class ModelPin:
     version: str
     capacity: Capacity
     location: Location
+    # Subset of the environment's Regions; None = all of them.
+    regions: tuple[str, ...] | None = None
+    # Where individual fields were written ("version", "regions[0]", ...), for precise errors.
+    locations: Mapping[str, Location] = field(default_factory=dict, compare=False, hash=False)
+
+    def where(self, key: str) -> Location:
+        return self.locations.get(key, self.location)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +82,14 @@ class Environment:
     # Region -> KMS key (ARN, id or alias) that copies into that Region are encrypted with.
     kms_keys: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
     prune: bool = False
+    # Where individual fields were written ("account.id", "regions[1]", "kmsKeys.us-east-1", ...).
+    locations: Mapping[str, Location] = field(default_factory=dict, compare=False, hash=False)
+
+    def where(self, key: str) -> Location:
+        return self.locations.get(key, self.location)
+
+    def regions_for(self, pin: ModelPin) -> tuple[str, ...]:
+        return pin.regions if pin.regions is not None else self.regions
 
 
 @dataclass(frozen=True, slots=True)

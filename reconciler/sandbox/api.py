@@ -55,3 +55,22 @@ class Call:
 # A handler returns the operation's output members (botocore names; datetimes allowed) or raises
 # SimulatedError. Handlers are pure functions of (call) and mutate only call.state.
 Handler = Callable[[Call], dict[str, Any]]
+
+# The state document (JSON-able, persisted in the sandbox directory between CLI invocations):
+#
+#   {
+#     "format": 1,
+#     "clock": {...},                # owned by clock.py; handlers only see Call.now
+#     "sequence": 0,                 # next number for arns.resource_id(); handlers take one via next_sequence()
+#     "settings": {...},             # settings.DEFAULT_SETTINGS, possibly changed; handlers only read it
+#     "organization": {"id": "o-...", "management_account": "...", "accounts": ["...", ...]},
+#     "bedrock": {...},              # owned by bedrock.py (layout documented there)
+#     "ram": {...},                  # owned by ram.py (layout documented there)
+#   }
+
+
+def next_sequence(state: MutableMapping[str, Any]) -> int:
+    """A fresh number for minting resource ids (see arns.resource_id); persisted with the state."""
+    number = int(state.get("sequence", 0)) + 1
+    state["sequence"] = number
+    return number

@@ -1,0 +1,468 @@
+"""Desired state x live state → Plan (pure). Ordering into waves is in `ordering`; removals in `removals`.
+
+Ownership is decided by tags alone: a resource is ours only if it carries
+`bedrock-gitops:managed-by=bedrock-gitops`. A declared name held by an unmanaged resource is never taken
+over; the plan warns instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from reconciler import VERSION_TAG
+from reconciler.core.desired import DesiredCapacity, DesiredCopy, DesiredShare, DesiredState
+from reconciler.core.live import LiveCopyJob, LiveShare, LiveState, Scope
+from reconciler.core.names import idempotency_token
+from reconciler.core.ordering import assign_waves
+from reconciler.core.plan import Action, Plan, Ref
+from reconciler.core.removals import plan_removals
+from reconciler.core.tags import is_managed, tag_list
+
+COPY_TARGET_ARN = "targetModelArn"
+_IN_FLIGHT_CAPACITY = frozenset({"Creating", "Updating"})
+
+
+def tag_reads(desired: DesiredState, live: LiveState) -> dict[Scope, list[str]]:
+    """The provisioned throughputs and deployments whose tags the plan needs (List* calls return none).
+
+    Only those named like ours (`<environment>-...` in the environment's own account): one extra call per
+    managed capacity resource, none for the rest of the account.
+    """
+    reads: dict[Scope, list[str]] = {}
+    for scope, state in sorted(live.scopes.items()):
+        environment = desired.environment_of_account.get(scope.account)
+        if environment is None:
+            continue
+        prefix = f"{environment}-"
+        arns = [t.arn for t in state.throughputs if t.name.startswith(prefix)]
+        arns += [d.arn for d in state.deployments if d.name.startswith(prefix)]
+        if arns:
+            reads[scope] = arns
+    return reads
+
+
+class _Planner:
+    def __init__(self, desired: DesiredState, live: LiveState, now: datetime) -> None:
+        self.desired = desired
+        self.live = live
+        self.now = now
+        self.actions: list[Action] = []
+        self.warnings: list[str] = []
+        # Copy address -> ARN of the model the capacity must serve (or a Ref while the copy is pending).
+        self.copy_targets: dict[str, str | Ref] = {}
+        # (share address, recipient account) -> the actions that make the shared model usable there.
+        self.share_ready: dict[tuple[str, str], list[str]] = {}
+
+    def add(self, action: Action) -> None:
+        self.actions.append(action)
+
+    # -- shares -------------------------------------------------------------------------------------------
+
+    def share(self, share: DesiredShare) -> None:
+        scope = self.live.scope(share.owner_account, share.region)
+        live_share = _managed_share(scope.shares, share.name)
+        token_identity = (share.address, share.owner_account, share.region, share.model_arn)
+        if live_share is None:
+            self.add(
+                Action(
+                    address=share.address,
+                    change="create",
+                    service="ram",
+                    operation="CreateResourceShare",
+                    account=share.owner_account,
+                    region=share.region,
+                    params={
+                        "name": share.name,
+                        "resourceArns": [share.model_arn],
+                        "principals": list(share.principals),
+                        # Custom models may only be shared inside the organization.
+                        "allowExternalPrincipals": False,
+                        "tags": tag_list(share.tags),
+                        "clientToken": idempotency_token(*token_identity, *share.principals),
+                    },
+                    reason="the version is pinned in another account",
+                    after={"model": share.model_arn, "principals": list(share.principals)},
+                )
+            )
+            for account in share.principals:
+                self.share_ready[(share.address, account)] = [share.address]
+            return
+        missing = [p for p in share.principals if p not in live_share.principals]
+        resource_missing = share.model_arn not in live_share.resource_arns
+        for account in share.principals:
+            ready: list[str] = []
+            if account in missing or resource_missing:
+                address = f"{share.address}/principal/{account}"
+                params: dict[str, Any] = {
+                    "resourceShareArn": live_share.arn,
+                    "principals": [account],
+                    "clientToken": idempotency_token(*token_identity, "associate", account),
+                }
+                if resource_missing:
+                    params["resourceArns"] = [share.model_arn]
+                self.add(
+                    Action(
+                        address=address,
+                        change="create",
+                        service="ram",
+                        operation="AssociateResourceShare",
+                        account=share.owner_account,
+                        region=share.region,
+                        params=params,
+                        reason=f"account {account} now runs this version",
+                        after={"principal": account},
+                    )
+                )
+                ready.append(address)
+            invitation = next(
+                (
+                    i
+                    for i in self.live.scope(account, share.region).invitations
+                    if i.share_arn == live_share.arn and i.status == "PENDING"
+                ),
+                None,
+            )
+            if invitation is not None:
+                address = f"{share.address}/accept/{account}"
+                self.add(
+                    Action(
+                        address=address,
+                        change="create",
+                        service="ram",
+                        operation="AcceptResourceShareInvitation",
+                        account=account,
+                        region=share.region,
+                        params={
+                            "resourceShareInvitationArn": invitation.arn,
+                            "clientToken": idempotency_token(invitation.arn, "accept"),
+                        },
+                        reason="the share's invitation is pending (RAM does not auto-accept here)",
+                        depends_on=tuple(ready),
+                    )
+                )
+                ready.append(address)
+            self.share_ready[(share.address, account)] = ready
+
+    # -- copies -------------------------------------------------------------------------------------------
+
+    def copy(self, copy: DesiredCopy) -> None:
+        scope = self.live.scope(copy.account, copy.region)
+        model = next(
+            (
+                m
+                for m in scope.custom_models
+                if m.name == copy.target_model_name
+                and m.owner_account == copy.account
+                and m.status != "Failed"
+            ),
+            None,
+        )
+        if model is not None:
+            self.copy_targets[copy.address] = model.arn
+            return
+        self.copy_targets[copy.address] = Ref(copy.address, COPY_TARGET_ARN)
+        jobs = sorted(
+            (j for j in scope.copy_jobs if j.target_model_name == copy.target_model_name),
+            key=lambda j: (j.creation_time, j.arn),
+        )
+        running = next((j for j in jobs if j.status == "InProgress"), None)
+        if running is not None:
+            self.add(
+                Action(
+                    address=copy.address,
+                    change="wait",
+                    service="bedrock",
+                    operation="GetModelCopyJob",
+                    account=copy.account,
+                    region=copy.region,
+                    params={"jobArn": running.arn},
+                    reason=f"copy job started {running.creation_time} is still in progress",
+                    after={"job": running.arn},
+                )
+            )
+            return
+        params: dict[str, Any] = {
+            "sourceModelArn": copy.source_model_arn,
+            "targetModelName": copy.target_model_name,
+            "targetModelTags": tag_list(copy.tags),
+            "clientRequestToken": idempotency_token(
+                copy.address,
+                copy.account,
+                copy.region,
+                copy.source_model_arn,
+                copy.target_model_name,
+                generation=[job.arn for job in jobs],
+            ),
+        }
+        if copy.kms_key:
+            params["modelKmsKeyId"] = copy.kms_key
+        depends_on = (
+            tuple(self.share_ready.get((copy.share_address, copy.account), ())) if copy.share_address else ()
+        )
+        self.add(
+            Action(
+                address=copy.address,
+                change="create",
+                service="bedrock",
+                operation="CreateModelCopyJob",
+                account=copy.account,
+                region=copy.region,
+                params=params,
+                reason=_copy_reason(jobs),
+                depends_on=depends_on,
+                after={
+                    "model": copy.target_model_name,
+                    "version": copy.version,
+                    "source": copy.source_model_arn,
+                },
+            )
+        )
+
+    # -- capacity -----------------------------------------------------------------------------------------
+
+    def capacity(self, capacity: DesiredCapacity) -> None:
+        target: str | Ref = (
+            self.copy_targets[capacity.copy_address] if capacity.copy_address else capacity.source_model_arn
+        )
+        depends_on = (capacity.copy_address,) if isinstance(target, Ref) and capacity.copy_address else ()
+        if capacity.kind == "provisioned":
+            self._throughput(capacity, target, depends_on)
+        else:
+            self._deployment(capacity, target, depends_on)
+
+    def _throughput(self, capacity: DesiredCapacity, target: str | Ref, depends_on: tuple[str, ...]) -> None:
+        scope = self.live.scope(capacity.account, capacity.region)
+        live = next((t for t in scope.throughputs if t.name == capacity.name), None)
+        if live is None:
+            params: dict[str, Any] = {
+                "provisionedModelName": capacity.name,
+                "modelUnits": capacity.model_units,
+                "modelId": target,
+                "tags": tag_list(capacity.tags),
+                "clientRequestToken": idempotency_token(
+                    capacity.address, capacity.account, capacity.region, capacity.name, capacity.version
+                ),
+            }
+            if capacity.commitment != "none":
+                params["commitmentDuration"] = capacity.commitment
+            self.add(
+                Action(
+                    address=capacity.address,
+                    change="create",
+                    service="bedrock",
+                    operation="CreateProvisionedModelThroughput",
+                    account=capacity.account,
+                    region=capacity.region,
+                    params=params,
+                    reason="no provisioned throughput serves this model here",
+                    depends_on=depends_on,
+                    after={
+                        "version": capacity.version,
+                        "modelUnits": capacity.model_units,
+                        "commitment": capacity.commitment,
+                    },
+                )
+            )
+            return
+        tags = self.live.tags.get(live.arn, {})
+        if not is_managed(tags):
+            self.warnings.append(
+                f"{capacity.address}: provisioned throughput '{capacity.name}' exists in account "
+                f"{capacity.account}, {capacity.region} but is not managed by bedrock-gitops; it is left "
+                "alone. Rename or delete it, or tag it to adopt it."
+            )
+            return
+        if (live.model_units, live.commitment or "none") != (capacity.model_units, capacity.commitment):
+            self.warnings.append(
+                f"{capacity.address}: model units or commitment differ ({live.model_units} units, "
+                f"{live.commitment or 'no commitment'} live; {capacity.model_units} units, "
+                f"{capacity.commitment} declared). Bedrock cannot change them in place: "
+                "create a new throughput to change them."
+            )
+        current = live.desired_model_arn or live.model_arn
+        if target != current:
+            self._repoint(
+                capacity,
+                live.arn,
+                "UpdateProvisionedModelThroughput",
+                {"provisionedModelId": live.arn, "desiredModelId": target},
+                tags,
+                depends_on,
+            )
+        elif live.status in _IN_FLIGHT_CAPACITY:
+            self._wait(
+                capacity, "GetProvisionedModelThroughput", {"provisionedModelId": live.arn}, live.status
+            )
+
+    def _deployment(self, capacity: DesiredCapacity, target: str | Ref, depends_on: tuple[str, ...]) -> None:
+        scope = self.live.scope(capacity.account, capacity.region)
+        live = next((d for d in scope.deployments if d.name == capacity.name), None)
+        if live is None:
+            self.add(
+                Action(
+                    address=capacity.address,
+                    change="create",
+                    service="bedrock",
+                    operation="CreateCustomModelDeployment",
+                    account=capacity.account,
+                    region=capacity.region,
+                    params={
+                        "modelDeploymentName": capacity.name,
+                        "modelArn": target,
+                        "description": f"{capacity.model} {capacity.version} for {capacity.environment} "
+                        "(managed by bedrock-gitops)",
+                        "tags": tag_list(capacity.tags),
+                        "clientRequestToken": idempotency_token(
+                            capacity.address,
+                            capacity.account,
+                            capacity.region,
+                            capacity.name,
+                            capacity.version,
+                        ),
+                    },
+                    reason="no on-demand deployment serves this model here",
+                    depends_on=depends_on,
+                    after={"version": capacity.version},
+                )
+            )
+            return
+        tags = self.live.tags.get(live.arn, {})
+        if not is_managed(tags):
+            self.warnings.append(
+                f"{capacity.address}: custom model deployment '{capacity.name}' exists in account "
+                f"{capacity.account}, {capacity.region} but is not managed by bedrock-gitops; "
+                "it is left alone."
+            )
+            return
+        if target != live.model_arn:
+            self._repoint(
+                capacity,
+                live.arn,
+                "UpdateCustomModelDeployment",
+                {"customModelDeploymentIdentifier": live.arn, "modelArn": target},
+                tags,
+                depends_on,
+            )
+        elif live.status == "Creating":
+            self._wait(
+                capacity,
+                "GetCustomModelDeployment",
+                {"customModelDeploymentIdentifier": live.arn},
+                live.status,
+            )
+
+    def _repoint(
+        self,
+        capacity: DesiredCapacity,
+        arn: str,
+        operation: str,
+        params: dict[str, Any],
+        tags: Mapping[str, str],
+        depends_on: tuple[str, ...],
+    ) -> None:
+        old_version = tags.get(VERSION_TAG, "?")
+        self.add(
+            Action(
+                address=capacity.address,
+                change="update",
+                service="bedrock",
+                operation=operation,
+                account=capacity.account,
+                region=capacity.region,
+                params=params,
+                reason=f"the environment now pins {capacity.version} (repointed in place, no capacity gap)",
+                depends_on=depends_on,
+                before={"version": old_version},
+                after={"version": capacity.version},
+            )
+        )
+        self.add(
+            Action(
+                address=f"{capacity.address}/tags",
+                change="update",
+                service="bedrock",
+                operation="TagResource",
+                account=capacity.account,
+                region=capacity.region,
+                params={"resourceARN": arn, "tags": tag_list({VERSION_TAG: capacity.version})},
+                reason="record the version it now serves",
+                depends_on=(capacity.address,),
+                before={VERSION_TAG: old_version},
+                after={VERSION_TAG: capacity.version},
+            )
+        )
+
+    def _wait(self, capacity: DesiredCapacity, operation: str, params: dict[str, Any], status: str) -> None:
+        self.add(
+            Action(
+                address=capacity.address,
+                change="wait",
+                service="bedrock",
+                operation=operation,
+                account=capacity.account,
+                region=capacity.region,
+                params=params,
+                reason=f"status is {status}",
+            )
+        )
+
+    def source_checks(self) -> None:
+        sources = {(s.owner_account, s.region, s.model_arn) for s in self.desired.shares}
+        sources |= {
+            (c.source_account, c.source_model_arn.split(":")[3], c.source_model_arn)
+            for c in self.desired.copies
+        }
+        for account, region, arn in sorted(sources):
+            state = self.live.scopes.get(Scope(account, region))
+            if state is not None and all(m.arn != arn for m in state.custom_models):
+                self.warnings.append(
+                    f"model {arn} was not found in account {account}, {region}: check the version's modelArn "
+                    "(shares and copies of it will fail)"
+                )
+
+
+def _managed_share(shares: tuple[LiveShare, ...], name: str) -> LiveShare | None:
+    return next(
+        (s for s in shares if s.name == name and s.status in {"ACTIVE", "PENDING"} and is_managed(s.tags)),
+        None,
+    )
+
+
+def _copy_reason(jobs: list[LiveCopyJob]) -> str:
+    if not jobs:
+        return "the model is not in this account and Region"
+    last = jobs[-1]
+    if last.status == "Failed":
+        return f"the last copy job failed ({last.failure_message or 'no message'}); trying again"
+    return "the copy made earlier is gone (deleted outside bedrock-gitops): copying again"
+
+
+def compute_plan(
+    desired: DesiredState,
+    live: LiveState,
+    *,
+    manifests_fingerprint: str,
+    prune: bool,
+    now: datetime,
+) -> Plan:
+    planner = _Planner(desired, live, now)
+    for share in desired.shares:
+        planner.share(share)
+    for copy in desired.copies:
+        planner.copy(copy)
+    for capacity in desired.capacities:
+        planner.capacity(capacity)
+    planner.source_checks()
+    deletions, removals = plan_removals(desired, live, prune=prune, now=now, pending=planner.actions)
+    actions = assign_waves([*planner.actions, *deletions])
+    return Plan(
+        actions=tuple(actions),
+        removals=tuple(removals),
+        manifests_fingerprint=manifests_fingerprint,
+        live_fingerprint=live.fingerprint(),
+        created_at=now.isoformat().replace("+00:00", "Z"),
+        prune=prune,
+        warnings=tuple(planner.warnings),
+    )

@@ -1,0 +1,50 @@
+"""Deterministic names and idempotency tokens for what the reconciler creates.
+
+Every generated name is valid against botocore's patterns: `targetModelName` and `modelDeploymentName`
+match `([0-9a-zA-Z][_-]?){1,63}`, `provisionedModelName` `([0-9a-zA-Z][_-]?)+` (1-63 characters). The
+manifests' names are lowercase words joined by single hyphens, so joining them with `-` keeps that shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+MAX_NAME_LENGTH = 63
+SHARE_PREFIX = "bedrock-gitops"
+TOKEN_PREFIX = "bgo-"
+_HASH_SUFFIX_LENGTH = 8
+
+
+def bounded_name(*parts: str) -> str:
+    """`parts` joined with `-`; a result over 63 characters is cut and suffixed with 8 hex digits of its
+    sha256, so distinct long names stay distinct."""
+    name = "-".join(parts)
+    if len(name) <= MAX_NAME_LENGTH:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:_HASH_SUFFIX_LENGTH]
+    head = name[: MAX_NAME_LENGTH - _HASH_SUFFIX_LENGTH - 1].rstrip("-_")
+    return f"{head}-{digest}"
+
+
+def share_name(model: str, version: str) -> str:
+    return bounded_name(SHARE_PREFIX, model, version)
+
+
+def copy_name(model: str, version: str) -> str:
+    return bounded_name(model, version)
+
+
+def capacity_name(environment: str, model: str) -> str:
+    """Version-free on purpose: a version bump repoints the same throughput or deployment."""
+    return bounded_name(environment, model)
+
+
+def idempotency_token(*identity: str, generation: Iterable[str] = ()) -> str:
+    """`bgo-` + 40 hex digits over the request's identity and its generation (e.g. the ARNs of earlier
+    copy jobs for the same target): a retry reuses the token, a deliberate re-creation gets a new one."""
+    digest = hashlib.sha256()
+    for part in (*identity, "\0generation", *sorted(generation)):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return TOKEN_PREFIX + digest.hexdigest()[:40]

@@ -1,0 +1,93 @@
+"""Schema-valid manifest data → typed objects (Model, Environment)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from reconciler.manifests.model import (
+    Capacity,
+    Commitment,
+    Environment,
+    Location,
+    Model,
+    ModelPin,
+    ModelVersion,
+)
+from reconciler.manifests.yaml_nodes import LocatedDocument, Path
+
+
+def location(document: LocatedDocument, path: Path) -> Location:
+    line, column = document.at(path)
+    return Location(document.file, line, column)
+
+
+def _locations(document: LocatedDocument, prefix: Path, data: Any, label: str = "") -> dict[str, Location]:
+    """Every value under `prefix`, keyed by its dotted relative path, e.g. "account.id", "regions[1]"."""
+    found: dict[str, Location] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            child = f"{label}.{key}" if label else str(key)
+            found[child] = location(document, (*prefix, key))
+            found.update(_locations(document, (*prefix, key), value, child))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            child = f"{label}[{index}]"
+            found[child] = location(document, (*prefix, index))
+            found.update(_locations(document, (*prefix, index), value, child))
+    return found
+
+
+def build_model(document: LocatedDocument) -> Model:
+    spec: dict[str, Any] = document.data["spec"]
+    source = spec["source"]
+    versions = tuple(
+        ModelVersion(
+            name=version["name"],
+            model_arn=version["modelArn"],
+            location=location(document, ("spec", "versions", index)),
+            evidence=version.get("evidence", {}),
+        )
+        for index, version in enumerate(spec["versions"])
+    )
+    return Model(
+        name=document.data["metadata"]["name"],
+        source_account=source["account"],
+        source_region=source["region"],
+        versions=versions,
+        location=location(document, ("metadata", "name")),
+        source_role_arn=source.get("roleArn"),
+        locations=_locations(document, ("spec",), spec),
+    )
+
+
+def build_environment(document: LocatedDocument) -> Environment:
+    spec: dict[str, Any] = document.data["spec"]
+    pins = []
+    for index, pin in enumerate(spec["models"]):
+        capacity = pin["capacity"]
+        prefix: Path = ("spec", "models", index)
+        pins.append(
+            ModelPin(
+                model=pin["name"],
+                version=pin["version"],
+                capacity=Capacity(
+                    type=capacity["type"],
+                    model_units=capacity.get("modelUnits", 0),
+                    commitment=cast(Commitment, capacity.get("commitment", "none")),
+                ),
+                location=location(document, prefix),
+                regions=tuple(pin["regions"]) if "regions" in pin else None,
+                locations=_locations(document, prefix, pin),
+            )
+        )
+    return Environment(
+        name=document.data["metadata"]["name"],
+        account_id=spec["account"]["id"],
+        role_arn=spec["account"]["roleArn"],
+        regions=tuple(spec["regions"]),
+        models=tuple(pins),
+        location=location(document, ("metadata", "name")),
+        kms_keys=dict(spec.get("kmsKeys", {})),
+        prune=bool(spec.get("prune", False)),
+        locations=_locations(document, ("spec",), spec),
+    )

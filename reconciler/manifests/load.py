@@ -1,0 +1,124 @@
+"""Load every manifest under a repository root, validate it, and check the references between files.
+
+All problems of a run are collected and raised together as one `ManifestErrors`, each located to
+file:line:column; nothing here touches AWS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from reconciler.errors import ManifestError, ManifestErrors
+from reconciler.manifests.build import build_environment, build_model
+from reconciler.manifests.model import Environment, Manifests, Model
+from reconciler.manifests.references import reference_errors
+from reconciler.manifests.schema import schema_errors
+from reconciler.manifests.yaml_nodes import LocatedDocument, parse_document
+
+API_VERSION = "bedrock-gitops.io/v1alpha1"
+# Which kind each folder holds.
+FOLDERS = {"models": "Model", "environments": "Environment"}
+SUFFIXES = (".yaml", ".yml")
+
+
+def manifest_files(root: Path) -> list[Path]:
+    """Every manifest file under root's models/ and environments/ folders, in a stable order."""
+    return sorted(
+        path
+        for folder in FOLDERS
+        if (root / folder).is_dir()
+        for path in (root / folder).rglob("*")
+        if path.suffix in SUFFIXES and path.is_file()
+    )
+
+
+def load_manifests(root: Path) -> Manifests:
+    """The validated manifests under `root`, or ManifestErrors listing every problem found."""
+    files = manifest_files(root)
+    if not files:
+        raise ManifestErrors(
+            [
+                ManifestError(
+                    str(root / "models"),
+                    1,
+                    1,
+                    f"no manifests found under {root.resolve()}",
+                    "run from the repository root (or pass --root DIR); manifests live in models/*.yaml "
+                    "and environments/*.yaml",
+                )
+            ]
+        )
+    errors: list[ManifestError] = []
+    models: list[Model] = []
+    environments: list[Environment] = []
+    digest = hashlib.sha256()
+    for path in files:
+        name = path.relative_to(root).as_posix()
+        raw = path.read_bytes()
+        digest.update(f"{name}\0{len(raw)}\0".encode())
+        digest.update(raw)
+        document = _parse(name, raw)
+        if isinstance(document, ManifestError):
+            errors.append(document)
+            continue
+        expected_kind = FOLDERS[path.relative_to(root).parts[0]]
+        problems = _header_errors(document, expected_kind)
+        if not problems:
+            problems = schema_errors(document, expected_kind)
+        if problems:
+            errors.extend(problems)
+            continue
+        if expected_kind == "Model":
+            models.append(build_model(document))
+        else:
+            environments.append(build_environment(document))
+    errors.extend(reference_errors(models, environments))
+    if errors:
+        raise ManifestErrors(errors)
+    return Manifests(
+        models=tuple(sorted(models, key=lambda m: m.name)),
+        environments=tuple(sorted(environments, key=lambda e: e.name)),
+        fingerprint=digest.hexdigest(),
+    )
+
+
+def _parse(name: str, raw: bytes) -> LocatedDocument | ManifestError:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return ManifestError(name, 1, 1, f"the file is not UTF-8 text ({error.reason})", "save it as UTF-8")
+    return parse_document(name, text)
+
+
+def _header_errors(document: LocatedDocument, expected_kind: str) -> list[ManifestError]:
+    """apiVersion and kind first: without them the schema's own messages would be misleading."""
+    data = document.data
+    folder = "models/" if expected_kind == "Model" else "environments/"
+    if not isinstance(data, dict):
+        return [
+            document.error(
+                (),
+                "a manifest must be a mapping with apiVersion, kind, metadata and spec",
+                f"start the file with:\n      apiVersion: {API_VERSION}\n      kind: {expected_kind}",
+            )
+        ]
+    errors: list[ManifestError] = []
+    if "apiVersion" not in data:
+        errors.append(document.error((), "missing 'apiVersion'", f"add: apiVersion: {API_VERSION}"))
+    elif data["apiVersion"] != API_VERSION:
+        errors.append(
+            document.error(
+                ("apiVersion",),
+                f"unsupported apiVersion {data['apiVersion']!r}",
+                f"this version of bedrock-gitops reads {API_VERSION}",
+            )
+        )
+    kind = data.get("kind")
+    if kind is None:
+        errors.append(document.error((), "missing 'kind'", f"add: kind: {expected_kind}"))
+    elif kind != expected_kind:
+        other = {"Model": "models/", "Environment": "environments/"}.get(str(kind))
+        hint = f"move the file to {other}" if other else f"files in {folder} are of kind {expected_kind}"
+        errors.append(document.error(("kind",), f"kind {kind!r} does not belong in {folder}", hint))
+    return errors

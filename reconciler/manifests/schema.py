@@ -1,0 +1,148 @@
+"""JSON-Schema validation of one manifest, with errors that say what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+import reconciler
+from reconciler.errors import ManifestError
+from reconciler.manifests.yaml_nodes import LocatedDocument
+
+SCHEMA_DIR = Path(reconciler.__file__).resolve().parent.parent / "schemas"
+SCHEMA_FILES = {"Model": "model.schema.json", "Environment": "environment.schema.json"}
+
+# What a failed pattern means, in words, keyed by the property that carries it.
+PATTERN_ADVICE = {
+    "account": ("must be a 12-digit AWS account id", 'write it quoted, e.g. "111122223333"'),
+    "id": ("must be a 12-digit AWS account id", 'write it quoted, e.g. "111122223333"'),
+    "name": (
+        "must be lowercase letters, digits and single hyphens",
+        "e.g. financial-analyst or v2 (no dots, underscores, capitals or double hyphens)",
+    ),
+    "region": ("is not an AWS Region name", "e.g. us-east-1"),
+    "regions": ("is not an AWS Region name", "e.g. us-east-1"),
+    "roleArn": ("is not an IAM role ARN", "e.g. arn:aws:iam::111122223333:role/BedrockGitOpsReconciler"),
+    "modelArn": (
+        "is not a Bedrock custom model ARN",
+        "copy it from the Bedrock console or `aws bedrock list-custom-models`: "
+        "arn:aws:bedrock:<region>:<account>:custom-model/<base model id>/<12 lowercase letters or digits>",
+    ),
+    "kmsKeys": (
+        "is not a KMS key ARN, key id or alias",
+        "e.g. arn:aws:kms:us-east-1:111122223333:key/<uuid>",
+    ),
+}
+
+
+@cache
+def validator(kind: str) -> Draft202012Validator:
+    schema = json.loads((SCHEMA_DIR / SCHEMA_FILES[kind]).read_text())
+    return Draft202012Validator(schema)
+
+
+def schema_errors(document: LocatedDocument, kind: str) -> list[ManifestError]:
+    errors = [_advice(document, error) for error in _leaf_errors(validator(kind).iter_errors(document.data))]
+    unique = {(e.line, e.column, e.message): e for e in errors}
+    return list(unique.values())
+
+
+def _leaf_errors(errors: Iterator[ValidationError]) -> Iterator[ValidationError]:
+    """The most specific errors: `if/then` wrappers are replaced by what went wrong inside them."""
+    for error in errors:
+        if error.context:
+            yield from _leaf_errors(iter(error.context))
+        else:
+            yield error
+
+
+def _advice(document: LocatedDocument, error: ValidationError) -> ManifestError:
+    path: tuple[str | int, ...] = tuple(error.absolute_path)
+    where = _describe(path)
+    validator_name = error.validator
+    if validator_name in ("additionalProperties", "unevaluatedProperties"):
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = sorted(schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, dict) else []
+        key = unknown[0] if unknown else "?"
+        if not allowed:
+            return document.error(
+                (*path, key),
+                f"unknown key '{key}' in {where}",
+                "remove it: this mapping takes no other keys",
+                key=True,
+            )
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"allowed keys here: {', '.join(allowed)}"
+        return document.error((*path, key), f"unknown key '{key}' in {where}", hint, key=True)
+    if validator_name == "required":
+        missing = str(error.message).split("'")[1] if "'" in error.message else "a key"
+        return document.error(
+            path, f"{where} is missing the required key '{missing}'", f"add '{missing}:' to {where}", key=True
+        )
+    if validator_name == "enum":
+        allowed_values = ", ".join(str(v) for v in cast(list[Any], error.validator_value))
+        return document.error(
+            path, f"{where} is {error.instance!r}, which is not allowed", f"use one of: {allowed_values}"
+        )
+    if validator_name == "const":
+        return document.error(path, f"{where} is {error.instance!r}", f"write: {error.validator_value}")
+    if validator_name == "type":
+        expected = error.validator_value
+        hint = f"write a {expected}"
+        if expected == "string" and isinstance(error.instance, int) and not isinstance(error.instance, bool):
+            hint = (
+                f'quote it: "{error.instance}" '
+                "(YAML reads unquoted digits as a number and drops leading zeros)"
+            )
+        return document.error(path, f"{where} must be a {expected}, not {_yaml_type(error.instance)}", hint)
+    if validator_name == "pattern":
+        field = next((str(p) for p in reversed(path) if isinstance(p, str)), "")
+        meaning, hint = PATTERN_ADVICE.get(
+            field, ("has the wrong format", f"it must match {error.validator_value}")
+        )
+        return document.error(path, f"{where} {error.instance!r} {meaning}", hint)
+    if validator_name in ("minimum", "minItems", "maxLength", "minLength", "uniqueItems"):
+        return document.error(
+            path, f"{where}: {error.message}", _bound_hint(validator_name, error.validator_value)
+        )
+    return document.error(path, f"{where}: {error.message}", "see the schema in schemas/ for what is allowed")
+
+
+def _bound_hint(validator_name: str, bound: Any) -> str:
+    return {
+        "minimum": f"use a value of at least {bound}",
+        "minItems": f"list at least {bound} item(s)",
+        "maxLength": f"use at most {bound} characters",
+        "minLength": f"use at least {bound} characters",
+        "uniqueItems": "remove the repeated item",
+    }[validator_name]
+
+
+def _describe(path: tuple[str | int, ...]) -> str:
+    if not path:
+        return "the manifest"
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return f"'{text}'"
+
+
+def _yaml_type(value: Any) -> str:
+    if value is None:
+        return "empty (null)"
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a mapping",
+    }.get(type(value), type(value).__name__)

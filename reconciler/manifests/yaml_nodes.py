@@ -1,0 +1,126 @@
+"""YAML → plain data, keeping where every value was written, so errors can name file:line:column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import yaml
+
+from reconciler.errors import ManifestError
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LocatedDocument:
+    """One YAML document as plain data, plus the 1-based (line, column) of every key path's value and key."""
+
+    file: str
+    data: Any
+    values: dict[Path, tuple[int, int]]
+    keys: dict[Path, tuple[int, int]]
+
+    def at(self, path: Path, *, key: bool = False) -> tuple[int, int]:
+        """Location of the value at `path` (or of its key), else of the nearest enclosing value."""
+        table = self.keys if key else self.values
+        for cut in range(len(path), -1, -1):
+            prefix = path[:cut]
+            if prefix in table:
+                return table[prefix]
+            if prefix in self.values:
+                return self.values[prefix]
+        return (1, 1)
+
+    def error(self, path: Path, message: str, hint: str = "", *, key: bool = False) -> ManifestError:
+        line, column = self.at(path, key=key)
+        return ManifestError(self.file, line, column, message, hint)
+
+
+def parse_document(file: str, text: str) -> LocatedDocument | ManifestError:
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = error.problem or error.context or "invalid YAML"
+        return ManifestError(
+            file, line, column, f"invalid YAML: {problem}", "check indentation, quotes and brackets near here"
+        )
+    except yaml.YAMLError as error:
+        return ManifestError(file, 1, 1, f"invalid YAML: {error}", "check the file's syntax")
+    if not nodes:
+        return ManifestError(
+            file,
+            1,
+            1,
+            "the file is empty",
+            "write one manifest (apiVersion, kind, metadata, spec) or delete it",
+        )
+    if len(nodes) > 1:
+        second = nodes[1].start_mark
+        return ManifestError(
+            file,
+            second.line + 1,
+            second.column + 1,
+            "the file holds more than one YAML document",
+            "put each manifest in its own file (one object per file)",
+        )
+    values: dict[Path, tuple[int, int]] = {}
+    keys: dict[Path, tuple[int, int]] = {}
+    try:
+        data = _to_python(file, nodes[0], (), values, keys)
+    except _DuplicateKey as duplicate:
+        return duplicate.error
+    return LocatedDocument(file, data, values, keys)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, error: ManifestError) -> None:
+        self.error = error
+
+
+def _to_python(
+    file: str,
+    node: yaml.Node,
+    path: Path,
+    values: dict[Path, tuple[int, int]],
+    keys: dict[Path, tuple[int, int]],
+) -> Any:
+    values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            name = str(_scalar(key_node))
+            if name in result:
+                first = keys[(*path, name)]
+                raise _DuplicateKey(
+                    ManifestError(
+                        file,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        f"duplicate key '{name}' (first written at line {first[0]})",
+                        "YAML keeps only the last of duplicate keys; remove one of them",
+                    )
+                )
+            keys[(*path, name)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            result[name] = _to_python(file, value_node, (*path, name), values, keys)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_python(file, item, (*path, index), values, keys) for index, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    if not isinstance(node, yaml.ScalarNode):
+        return str(node.value)
+    loader = yaml.SafeLoader("")
+    try:
+        value = loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+    # Dates stay text: manifests are JSON-shaped data (schemas, fingerprints, plan files).
+    if isinstance(value, date | datetime):
+        return node.value
+    return value
