@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 0 when there are no changes, 2 when there are, 1 on error",
     )
-    plan.add_argument("--prune", action="store_true", help="plan removal of managed resources no longer declared")
+    plan.add_argument(
+        "--prune", action="store_true", help="plan removal of managed resources no longer declared"
+    )
 
     show = commands.add_parser("show", help="show a saved plan")
     _add_common(show)

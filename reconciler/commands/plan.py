@@ -27,8 +27,10 @@ def run(args: argparse.Namespace) -> int:
         print(render_plan(plan, color=args.color))
     if args.out:
         save_plan(plan, args.out)
-        print(f"\nSaved the plan to {args.out}. Inspect it with: bedrock-gitops show {args.out}",
-              file=sys.stderr if args.json else sys.stdout)
+        print(
+            f"\nSaved the plan to {args.out}. Inspect it with: bedrock-gitops show {args.out}",
+            file=sys.stderr if args.json else sys.stdout,
+        )
     if args.stats:
         print_call_counts(result.call_counts)
     if args.detailed_exitcode and plan.has_changes:

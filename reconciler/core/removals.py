@@ -58,7 +58,7 @@ def plan_removals(
             )
 
     for scope, state in sorted(live.scopes.items()):
-        deleted_capacity: dict[str, str] = {}  # model ARN served -> address of the capacity deletion
+        removable_capacity: dict[str, str] = {}  # model ARN served -> address of the capacity's removal
         declared = capacity_by_scope.get(scope, set())
         for throughput in state.throughputs:
             if throughput.name in declared or not is_managed(live.tags.get(throughput.arn)):
@@ -91,8 +91,8 @@ def plan_removals(
                     (),
                 ),
             )
-            if not blocked and allowed(scope.account):
-                deleted_capacity[throughput.model_arn] = address
+            if not blocked:
+                removable_capacity[throughput.model_arn] = address
         for deployment in state.deployments:
             if deployment.name in declared or not is_managed(live.tags.get(deployment.arn)):
                 continue
@@ -116,9 +116,10 @@ def plan_removals(
                     (),
                 ),
             )
-            if allowed(scope.account):
-                deleted_capacity[deployment.model_arn] = address
-        _copies(state, scope, copies_by_scope.get(scope, set()), deleted_capacity, repointed, keep_or_delete)
+            removable_capacity[deployment.model_arn] = address
+        _copies(
+            state, scope, copies_by_scope.get(scope, set()), removable_capacity, repointed, keep_or_delete
+        )
     _share_principals(desired, live, keep_or_delete)
     return deletions, removals
 
@@ -127,7 +128,7 @@ def _copies(
     state: ScopeState,
     scope: Scope,
     declared: set[str],
-    deleted_capacity: dict[str, str],
+    removable_capacity: dict[str, str],
     repointed: dict[str, str],
     keep_or_delete: KeepOrDelete,
 ) -> None:
@@ -143,8 +144,8 @@ def _copies(
         for user_arn, name in [(t.arn, t.name) for t in users] + [(d.arn, d.name) for d in users_d]:
             if user_arn in repointed:
                 depends.append(repointed[user_arn])
-            elif model.arn in deleted_capacity:
-                depends.append(deleted_capacity[model.arn])
+            elif model.arn in removable_capacity:
+                depends.append(removable_capacity[model.arn])
             else:
                 blocked = f"capacity '{name}' still serves it"
         removal = Removal(

@@ -53,6 +53,8 @@ def load_manifests(root: Path) -> Manifests:
     models: list[Model] = []
     environments: list[Environment] = []
     digest = hashlib.sha256()
+    # Models whose file has errors: pins of them are not reported again as unknown models.
+    unusable_models: set[str] = set()
     for path in files:
         name = path.relative_to(root).as_posix()
         raw = path.read_bytes()
@@ -68,12 +70,14 @@ def load_manifests(root: Path) -> Manifests:
             problems = schema_errors(document, expected_kind)
         if problems:
             errors.extend(problems)
+            if expected_kind == "Model":
+                unusable_models.add(_declared_name(document))
             continue
         if expected_kind == "Model":
             models.append(build_model(document))
         else:
             environments.append(build_environment(document))
-    errors.extend(reference_errors(models, environments))
+    errors.extend(reference_errors(models, environments, unusable_models=unusable_models))
     if errors:
         raise ManifestErrors(errors)
     return Manifests(
@@ -89,6 +93,11 @@ def _parse(name: str, raw: bytes) -> LocatedDocument | ManifestError:
     except UnicodeDecodeError as error:
         return ManifestError(name, 1, 1, f"the file is not UTF-8 text ({error.reason})", "save it as UTF-8")
     return parse_document(name, text)
+
+
+def _declared_name(document: LocatedDocument) -> str:
+    metadata = document.data.get("metadata") if isinstance(document.data, dict) else None
+    return str(metadata.get("name", "")) if isinstance(metadata, dict) else ""
 
 
 def _header_errors(document: LocatedDocument, expected_kind: str) -> list[ManifestError]:

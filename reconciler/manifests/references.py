@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from functools import cache
 from importlib import resources
 
@@ -39,13 +39,16 @@ def _arn_fields(arn: str) -> tuple[str, str]:
     return (parts[3], parts[4]) if len(parts) == 6 else ("", "")
 
 
-def reference_errors(models: Sequence[Model], environments: Sequence[Environment]) -> list[ManifestError]:
+def reference_errors(
+    models: Sequence[Model], environments: Sequence[Environment], *, unusable_models: Set[str] = frozenset()
+) -> list[ManifestError]:
+    """`unusable_models`: names of models whose own file has errors (already reported)."""
     errors = _duplicate_names(models, environments)
     for model in models:
         errors += _model_errors(model, environments)
     by_name = {model.name: model for model in models}
     for environment in environments:
-        errors += _environment_errors(environment, by_name)
+        errors += _environment_errors(environment, by_name, unusable_models)
     return errors
 
 
@@ -166,7 +169,9 @@ def _role_account_errors(role_arn: str, account: str, where: Location) -> list[M
     ]
 
 
-def _environment_errors(environment: Environment, models: dict[str, Model]) -> list[ManifestError]:
+def _environment_errors(
+    environment: Environment, models: dict[str, Model], unusable_models: Set[str]
+) -> list[ManifestError]:
     errors = _role_account_errors(
         environment.role_arn, environment.account_id, environment.where("account.roleArn")
     )
@@ -213,7 +218,7 @@ def _environment_errors(environment: Environment, models: dict[str, Model]) -> l
                 )
             )
         model = models.get(pin.model)
-        if model is None:
+        if model is None and pin.model not in unusable_models:
             errors.append(
                 _error(
                     pin.where("name"),
@@ -222,7 +227,7 @@ def _environment_errors(environment: Environment, models: dict[str, Model]) -> l
                     + " (models are defined by metadata.name in models/*.yaml)",
                 )
             )
-        elif model.version(pin.version) is None:
+        elif model is not None and model.version(pin.version) is None:
             versions = [version.name for version in model.versions]
             errors.append(
                 _error(

@@ -23,7 +23,9 @@ _SYNTHETIC_KMS_NAMESPACE = uuid.UUID("6f1c1a52-3f0e-4c55-9d43-7b1d3c0d5e11")
 def resource_id(kind: str, sequence: int) -> str:
     """12 characters of [a-z0-9], a pure function of (kind, sequence): random-looking, reproducible."""
     digest = hashlib.sha256(f"bedrock-sandbox/{kind}/{sequence}".encode()).digest()
-    return "".join(_RESOURCE_ID_ALPHABET[byte % len(_RESOURCE_ID_ALPHABET)] for byte in digest[:RESOURCE_ID_LENGTH])
+    return "".join(
+        _RESOURCE_ID_ALPHABET[byte % len(_RESOURCE_ID_ALPHABET)] for byte in digest[:RESOURCE_ID_LENGTH]
+    )
 
 
 def custom_model_arn(region: str, account: str, base_model_id: str, model_id: str) -> str:

@@ -80,7 +80,9 @@ def test_plan_json_matches_the_plan_schema(repo: Path, capsys: pytest.CaptureFix
     assert {"CreateResourceShare", "CreateModelCopyJob", "CreateProvisionedModelThroughput"} <= operations
 
 
-def test_saved_plan_shows_the_same_plan(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_saved_plan_shows_the_same_plan(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     planfile = tmp_path / "plan.json"
     code, planned, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(planfile))
     assert code == 0, err
