@@ -40,9 +40,9 @@ class PlanResult:
 def aws_base_session(*, sandbox: bool, sandbox_dir: Path | None = None) -> Iterator[object]:
     """A boto3 Session for the base credentials: the sandbox's, or the normal AWS credential chain."""
     if sandbox:
-        from reconciler.sandbox.estate import SandboxEstate
+        from reconciler.sandbox.estate import SandboxEstate, sandbox_directory
 
-        with SandboxEstate.open(sandbox_dir) as estate:
+        with SandboxEstate.open(sandbox_dir or sandbox_directory(Path())) as estate:
             yield estate.session()
     else:
         import boto3
@@ -67,6 +67,10 @@ def make_plan(
     from reconciler.aws.clients import AwsClients
     from reconciler.aws.discovery import discover, read_tags
 
+    if sandbox and sandbox_dir is None:
+        from reconciler.sandbox.estate import sandbox_directory
+
+        sandbox_dir = sandbox_directory(root)
     with aws_base_session(sandbox=sandbox, sandbox_dir=sandbox_dir) as session:
         roles = {read.scope.account: read.role_arn for read in reads.values()}
         clients = AwsClients(session, roles)  # type: ignore[arg-type]

@@ -48,7 +48,7 @@ class Call:
     account: str  # the calling account (from the request's credentials)
     region: str
     params: dict[str, Any]
-    state: MutableMapping[str, Any]
+    state: dict[str, Any]
     now: datetime
 
 

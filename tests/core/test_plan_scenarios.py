@@ -251,6 +251,7 @@ def test_generated_names_and_tokens_match_botocore_patterns() -> None:
     for action in plan.actions:
         for key in ("targetModelName", "provisionedModelName", "modelDeploymentName"):
             if key in action.params:
-                assert name.fullmatch(action.params[key]) and len(action.params[key]) <= 63
+                assert name.fullmatch(action.params[key])
+                assert len(action.params[key]) <= 63
         if "clientRequestToken" in action.params:
             assert token.fullmatch(action.params["clientRequestToken"])

@@ -1,0 +1,35 @@
+"""Simulated time: it runs `time_scale` times faster than real time (also between CLI invocations), can be
+frozen (time_scale 0, for tests) and moved forward on demand, so hour-long copy jobs finish in seconds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import MutableMapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+def anchor(state: MutableMapping[str, Any], simulated: datetime) -> None:
+    state["clock"] = {"simulated": simulated.isoformat(), "real": time.time()}
+
+
+def now(state: MutableMapping[str, Any]) -> datetime:
+    clock = state.get("clock")
+    if not clock:
+        anchor(state, datetime.now(UTC).replace(microsecond=0))
+        clock = state["clock"]
+    scale = float(state.get("settings", {}).get("time_scale", 0.0))
+    elapsed = max(0.0, time.time() - float(clock["real"])) * scale
+    return datetime.fromisoformat(clock["simulated"]) + timedelta(seconds=elapsed)
+
+
+def advance(state: MutableMapping[str, Any], seconds: float) -> datetime:
+    moved = now(state) + timedelta(seconds=seconds)
+    anchor(state, moved)
+    return moved
+
+
+def set_scale(state: MutableMapping[str, Any], scale: float) -> None:
+    """Re-anchor first, so time already elapsed keeps the old scale."""
+    anchor(state, now(state))
+    state.setdefault("settings", {})["time_scale"] = scale

@@ -1,0 +1,126 @@
+"""The embedded simulated AWS estate: open it, get a boto3 Session, and use real clients against it."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import difflib
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from reconciler.errors import ReconcilerError
+from reconciler.sandbox import clock
+from reconciler.sandbox.hook import RecordedRequest, Simulation, activate
+from reconciler.sandbox.settings import DEFAULT_SETTINGS
+from reconciler.sandbox.statefile import State, StateFile
+
+DIRECTORY_ENV_VAR = "BEDROCK_GITOPS_SANDBOX_DIR"
+RECORD_ENV_VAR = "BEDROCK_GITOPS_SANDBOX_RECORD"
+# The base credentials belong to the organization's management (tooling) account in moto.
+BASE_ACCESS_KEY = "testing"
+STATE_FORMAT = 1
+
+
+def sandbox_directory(root: Path) -> Path:
+    configured = os.environ.get(DIRECTORY_ENV_VAR)
+    return Path(configured) if configured else root / ".sandbox"
+
+
+def initial_state() -> State:
+    from reconciler.sandbox.seed import seed_state
+
+    state = seed_state()
+    state["settings"] = copy.deepcopy(DEFAULT_SETTINGS)
+    clock.anchor(state, datetime.now(UTC).replace(microsecond=0))
+    return state
+
+
+def _simulation(store: StateFile, record_file: Path | None) -> Simulation:
+    from reconciler.sandbox import bedrock_ops, ram_ops
+
+    handlers = {"bedrock": bedrock_ops.HANDLERS, "ram": ram_ops.HANDLERS}
+    return Simulation(store, handlers, record_file, settle=bedrock_ops.settle)
+
+
+class SandboxEstate:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.store = StateFile(directory, initial_state)
+        record_dir = os.environ.get(RECORD_ENV_VAR)
+        record_file = Path(record_dir) / f"requests-{os.getpid()}.jsonl" if record_dir else None
+        if record_file is not None:
+            record_file.parent.mkdir(parents=True, exist_ok=True)
+        self.simulation = _simulation(self.store, record_file)
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, directory: Path) -> Iterator[SandboxEstate]:
+        estate = cls(Path(directory))
+        with mock_aws():
+            deactivate = activate(estate.simulation)
+            try:
+                with estate.store.locked(write=False) as state:
+                    if state.get("format") != STATE_FORMAT:
+                        raise ReconcilerError(
+                            f"the sandbox in {directory} was made by another version of bedrock-gitops; "
+                            "reset it with: bedrock-gitops sandbox reset"
+                        )
+                yield estate
+            finally:
+                deactivate()
+
+    def session(self, region: str = "us-east-1") -> boto3.Session:
+        return boto3.Session(
+            aws_access_key_id=BASE_ACCESS_KEY, aws_secret_access_key=BASE_ACCESS_KEY, region_name=region
+        )
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        return self.simulation.requests
+
+    def settings(self) -> dict[str, Any]:
+        with self.store.locked(write=False) as state:
+            return copy.deepcopy(state["settings"])
+
+    def update_settings(self, **values: Any) -> None:
+        for key, value in values.items():
+            if key not in DEFAULT_SETTINGS:
+                close = difflib.get_close_matches(key, DEFAULT_SETTINGS, n=1)
+                hint = (
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else f"settings: {', '.join(sorted(DEFAULT_SETTINGS))}"
+                )
+                raise ReconcilerError(f"unknown sandbox setting '{key}'; {hint}")
+            expected = type(DEFAULT_SETTINGS[key])
+            if expected is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if not isinstance(value, expected):
+                raise ReconcilerError(f"sandbox setting '{key}' takes a {expected.__name__}, not {value!r}")
+        with self.store.locked(write=True) as state:
+            for key, value in values.items():
+                if key == "time_scale":
+                    clock.set_scale(state, value)
+                else:
+                    state["settings"][key] = copy.deepcopy(value)
+
+    def reset(self) -> None:
+        self.store.replace(initial_state())
+
+    def now(self) -> datetime:
+        with self.store.locked(write=False) as state:
+            return clock.now(state)
+
+    def advance(self, seconds: float) -> datetime:
+        with self.store.locked(write=True) as state:
+            return clock.advance(state, seconds)
+
+    def state_snapshot(self) -> State:
+        with self.store.locked(write=False) as state:
+            return copy.deepcopy(state)

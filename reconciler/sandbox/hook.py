@@ -1,0 +1,218 @@
+"""Where real boto3 requests meet the simulation: a botocore `before-send` handler.
+
+It sits in botocore's built-in handlers ahead of moto's, so every botocore session created afterwards (the
+reconciler makes one per assumed-role account) sends Bedrock and RAM requests here while an estate is
+open; everything else (STS, Organizations, ...) goes on to moto. The request arrives fully serialised and
+signed: the calling account comes from its credentials, the Region from its signature scope.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import botocore.handlers
+import moto  # noqa: F401  (registers moto's before-send stubber first, so ours can be put ahead of it)
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.exceptions import BotoCoreError
+from moto.iam.models import get_account_id_from
+
+from reconciler.sandbox import clock
+from reconciler.sandbox.api import Call, Handler, SimulatedError
+from reconciler.sandbox.restjson import decode_request, encode_error, encode_response
+from reconciler.sandbox.shapes import request_problems, response_problems, validation_message
+from reconciler.sandbox.statefile import StateFile
+
+SIMULATED_SERVICES = frozenset({"bedrock", "ram"})
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
+READ_ONLY_PREFIXES = ("List", "Get")
+
+
+class SimulatedUnreachableError(BotoCoreError):
+    """An account set unreachable in the sandbox. Like botocore's EndpointConnectionError, but not retried:
+    a real unreachable endpoint costs every retry's backoff, which would only slow the tests down."""
+
+    fmt = "Could not connect to the endpoint URL: {endpoint_url} (sandbox setting unreachable_accounts)"
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    service: str
+    operation: str
+    account: str
+    region: str
+    params: dict[str, Any]
+    error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "operation": self.operation,
+            "account": self.account,
+            "region": self.region,
+            "params": json.loads(json.dumps(self.params, default=str)),
+            "error": self.error,
+        }
+
+
+class _RawBody:
+    """What botocore reads an HTTP response body from."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+    def read(self, *_: Any, **__: Any) -> bytes:
+        body, self._body = self._body, b""
+        return body
+
+
+@dataclass
+class Simulation:
+    """Answers the intercepted requests of one open estate."""
+
+    store: StateFile
+    handlers: dict[str, dict[str, Handler]]
+    record_file: Path | None = None
+    # Brings asynchronous work (copy jobs, capacity) up to the simulated clock before each call.
+    settle: Callable[[dict[str, Any], datetime], None] | None = None
+    requests: list[RecordedRequest] = field(default_factory=list)
+    simulation_bugs: list[str] = field(default_factory=list)
+    _random: random.Random = field(default_factory=lambda: random.Random(20261125))
+    _random_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def answer(self, service: str, operation: str, request: AWSPreparedRequest) -> AWSResponse:
+        account, region = self._caller(request)
+        with self.store.locked(write=False) as state:
+            settings = dict(state.get("settings", {}))
+        if account in settings.get("unreachable_accounts", ()):
+            raise SimulatedUnreachableError(endpoint_url=str(request.url))
+        latency = float(settings.get("latency_seconds", 0.0))
+        if latency > 0:
+            time.sleep(latency)  # outside every lock: concurrent calls overlap, as on the network
+        params: dict[str, Any] = {}
+        try:
+            params = decode_request(
+                service, operation, str(request.method), str(request.url), request.headers, request.body
+            )
+            with self._random_lock:
+                throttled = self._random.random() < float(settings.get("throttle_rate", 0.0))
+            if throttled:
+                raise SimulatedError("ThrottlingException", "Rate exceeded", 429)
+            problems = request_problems(service, operation, params)
+            if problems:
+                raise SimulatedError("ValidationException", validation_message(problems), 400)
+            output = self._dispatch(service, operation, account, region, params)
+        except SimulatedError as error:
+            self._record(RecordedRequest(service, operation, account, region, params, error.code))
+            return _response(str(request.url), *encode_error(error.code, error.message, error.status))
+        self._record(RecordedRequest(service, operation, account, region, params, None))
+        problems = response_problems(service, operation, output)
+        if problems:
+            bug = f"{service}.{operation} answered an invalid response: {'; '.join(problems)}"
+            self.simulation_bugs.append(bug)
+            return _response(str(request.url), *encode_error("InternalServerException", bug, 500))
+        return _response(str(request.url), *encode_response(service, operation, output))
+
+    def _dispatch(
+        self, service: str, operation: str, account: str, region: str, params: dict[str, Any]
+    ) -> Any:
+        handler = self.handlers.get(service, {}).get(operation)
+        if handler is None:
+            raise SimulatedError(
+                "UnknownOperationException", f"The sandbox does not simulate {service}:{operation}.", 400
+            )
+        with self.store.locked(write=not operation.startswith(READ_ONLY_PREFIXES)) as state:
+            now = clock.now(state)
+            if self.settle is not None:
+                self.settle(state, now)
+            return handler(Call(service, operation, account, region, params, state, now))
+
+    def _caller(self, request: AWSPreparedRequest) -> tuple[str, str]:
+        authorization = request.headers.get("Authorization", b"")
+        text = authorization.decode() if isinstance(authorization, bytes) else str(authorization)
+        match = _CREDENTIAL.search(text)
+        if match is None:
+            raise SimulatedError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
+        return get_account_id_from(match.group(1)), match.group(2)
+
+    def _record(self, recorded: RecordedRequest) -> None:
+        self.requests.append(recorded)
+        if self.record_file is not None:
+            with open(self.record_file, "a") as stream:
+                stream.write(json.dumps(recorded.to_json()) + "\n")
+
+
+def _response(url: str, status: int, headers: dict[str, str], body: bytes) -> AWSResponse:
+    return AWSResponse(url, status, headers, _RawBody(body))
+
+
+_active: Simulation | None = None
+_active_lock = threading.Lock()
+
+
+def _before_send(request: AWSPreparedRequest, event_name: str = "", **_: Any) -> AWSResponse | None:
+    simulation = _active
+    if simulation is None:
+        return None
+    parts = event_name.split(".")
+    if len(parts) < 3 or parts[1] not in SIMULATED_SERVICES:
+        return None
+    return simulation.answer(parts[1], parts[2], request)
+
+
+class _AheadOfMoto:
+    """botocore calls every before-send handler (it only keeps the first response), so ours cannot simply be
+    registered ahead of moto's: moto would still see the request and fail on operations it lacks. This one
+    handler replaces moto's entry, answers Bedrock/RAM itself and hands everything else to moto."""
+
+    def __init__(self, moto_stubber: Callable[..., AWSResponse | None] | None) -> None:
+        self.moto_stubber = moto_stubber
+
+    def __call__(self, request: AWSPreparedRequest, event_name: str = "", **kwargs: Any) -> AWSResponse | None:
+        response = _before_send(request, event_name)
+        if response is None and self.moto_stubber is not None:
+            return self.moto_stubber(event_name=event_name, request=request, **kwargs)
+        return response
+
+
+def _install() -> None:
+    handlers = botocore.handlers.BUILTIN_HANDLERS
+    # Entries are (event, handler) or (event, handler, position).
+    if any(isinstance(entry[1], _AheadOfMoto) for entry in handlers):
+        return
+    for index, entry in enumerate(handlers):
+        event, handler = entry[0], entry[1]
+        if event == "before-send" and type(handler).__name__ == "BotocoreStubber":
+            handlers[index] = ("before-send", _AheadOfMoto(handler))
+            return
+    handlers.insert(0, ("before-send", _AheadOfMoto(None)))
+
+
+_install()
+
+
+def activate(simulation: Simulation) -> Callable[[], None]:
+    """Route this process's Bedrock/RAM requests to `simulation`; returns the function that stops it."""
+    global _active  # noqa: PLW0603  (one estate per process: the hook is process-wide by nature)
+    with _active_lock:
+        if _active is not None:
+            raise RuntimeError("a sandbox estate is already open in this process")
+        _active = simulation
+
+    def deactivate() -> None:
+        global _active  # noqa: PLW0603
+        with _active_lock:
+            _active = None
+
+    return deactivate

@@ -1,0 +1,168 @@
+"""The rest-json wire format (Bedrock and RAM) as the simulation sees it: botocore's serialised HTTP request
+back into input members, and output members or an error into an HTTP response botocore's parser reads.
+
+Everything is driven by botocore's service model, so what the simulation receives is exactly what real
+AWS would receive, and what it answers goes through botocore's real response parser.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import botocore.session
+from botocore.model import OperationModel, ServiceModel, Shape
+
+
+@cache
+def service_model(service: str) -> ServiceModel:
+    return botocore.session.get_session().get_service_model(service)
+
+
+def operation_model(service: str, operation: str) -> OperationModel:
+    return service_model(service).operation_model(operation)
+
+
+@cache
+def _uri_pattern(request_uri: str) -> re.Pattern[str]:
+    """`/model-copy-jobs/{jobArn}` -> a regex with one named group per label (`{key+}` is greedy)."""
+    path = request_uri.split("?", 1)[0]
+    pattern = ""
+    for part in re.split(r"(\{[^}]+\})", path):
+        if part.startswith("{"):
+            name = part[1:-1]
+            greedy = name.endswith("+")
+            pattern += f"(?P<{name.rstrip('+')}>{'.+' if greedy else '[^/]+'})"
+        else:
+            pattern += re.escape(part)
+    return re.compile(pattern)
+
+
+def _timestamp(value: Any) -> datetime:
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    text = str(value)
+    try:
+        return datetime.fromtimestamp(float(text), UTC)
+    except ValueError:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _scalar(shape: Shape, text: str) -> Any:
+    if shape.type_name in ("integer", "long"):
+        return int(text)
+    if shape.type_name in ("float", "double"):
+        return float(text)
+    if shape.type_name == "boolean":
+        return text.lower() == "true"
+    if shape.type_name == "timestamp":
+        return _timestamp(text)
+    return text
+
+
+def _from_json(shape: Shape, value: Any) -> Any:
+    """JSON body values -> Python values (timestamps become datetimes)."""
+    if value is None:
+        return None
+    if shape.type_name == "structure" and isinstance(value, dict):
+        members = shape.members  # type: ignore[attr-defined]
+        by_wire = {m.serialization.get("name", name): (name, m) for name, m in members.items()}
+        decoded = {}
+        for key, item in value.items():
+            name, member = by_wire.get(key, (key, None))
+            decoded[name] = _from_json(member, item) if member is not None else item
+        return decoded
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_from_json(shape.member, item) for item in value]  # type: ignore[attr-defined]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {k: _from_json(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+    if shape.type_name == "timestamp":
+        return _timestamp(value)
+    return value
+
+
+def decode_request(
+    service: str, operation: str, method: str, url: str, headers: Any, body: Any
+) -> dict[str, Any]:
+    """The input members botocore serialised into this HTTP request (botocore member names)."""
+    model = operation_model(service, operation)
+    shape = model.input_shape
+    if shape is None:
+        return {}
+    split = urlsplit(url)
+    labels = {}
+    match = _uri_pattern(model.http["requestUri"]).fullmatch(split.path)
+    if match:
+        labels = {name: unquote(value) for name, value in match.groupdict().items()}
+    query = parse_qs(split.query, keep_blank_values=True)
+    raw = body.decode() if isinstance(body, bytes) else (body or "")
+    payload = json.loads(raw) if raw.strip() else {}
+    params: dict[str, Any] = {}
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire = member.serialization.get("name", name)
+        if location == "uri" and wire in labels:
+            params[name] = _scalar(member, labels[wire])
+        elif location == "querystring" and wire in query:
+            values = query[wire]
+            if member.type_name == "list":
+                params[name] = [_scalar(member.member, v) for v in values]  # type: ignore[attr-defined]
+            else:
+                params[name] = _scalar(member, values[0])
+        elif location == "header" and headers.get(wire) is not None:
+            params[name] = _scalar(member, headers[wire])
+        elif location is None and wire in payload:
+            params[name] = _from_json(member, payload[wire])
+    return params
+
+
+def _to_json(shape: Shape | None, value: Any) -> Any:
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return moment.timestamp()
+    if shape is not None and shape.type_name == "structure" and isinstance(value, dict):
+        members = shape.members  # type: ignore[attr-defined]
+        return {
+            members[k].serialization.get("name", k) if k in members else k: _to_json(members.get(k), v)
+            for k, v in value.items()
+            if v is not None
+        }
+    if isinstance(value, list):
+        member = shape.member if shape is not None and shape.type_name == "list" else None  # type: ignore[attr-defined]
+        return [_to_json(member, item) for item in value]
+    if isinstance(value, dict):
+        inner = shape.value if shape is not None and shape.type_name == "map" else None  # type: ignore[attr-defined]
+        return {k: _to_json(inner, v) for k, v in value.items()}
+    return value
+
+
+def encode_response(
+    service: str, operation: str, output: dict[str, Any]
+) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers, body) for a successful call."""
+    model = operation_model(service, operation)
+    status = int(model.http.get("responseCode", 200))
+    headers = {"Content-Type": "application/json", "x-amzn-RequestId": "sandbox"}
+    shape = model.output_shape
+    body: dict[str, Any] = {}
+    for name, value in output.items():
+        member = shape.members.get(name) if shape is not None else None
+        location = member.serialization.get("location") if member is not None else None
+        if location == "header" and value is not None:
+            headers[member.serialization.get("name", name)] = str(value)  # type: ignore[union-attr]
+        elif location == "statusCode":
+            status = int(value)
+        elif value is not None:
+            wire = member.serialization.get("name", name) if member is not None else name
+            body[wire] = _to_json(member, value)
+    return status, headers, json.dumps(body).encode()
+
+
+def encode_error(code: str, message: str, status: int) -> tuple[int, dict[str, str], bytes]:
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code, "x-amzn-RequestId": "sandbox"}
+    return status, headers, json.dumps({"message": message}).encode()

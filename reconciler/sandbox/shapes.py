@@ -1,0 +1,119 @@
+"""Check values against botocore shapes the way the AWS service does, beyond botocore's client-side checks:
+regex patterns (botocore does not check them), enums, length and value bounds.
+
+Requests that fail are answered with ValidationException and the text AWS uses; responses that fail are
+bugs in the simulation (see hook.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from botocore.model import Shape
+
+from reconciler.sandbox.restjson import operation_model
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except re.error:  # a Java-only construct: unchecked rather than wrongly rejected
+        return None
+
+
+def shape_problems(shape: Shape | None, value: Any, path: str = "") -> list[str]:
+    """AWS-style constraint messages for `value` against `shape`; empty when valid."""
+    if shape is None or value is None:
+        return []
+    where = path or shape.name
+    kind = shape.type_name
+    meta = shape.metadata
+    problems: list[str] = []
+    if kind == "structure":
+        if not isinstance(value, Mapping):
+            return [f"Value at '{where}' failed to satisfy constraint: Member must be a structure"]
+        members = shape.members  # type: ignore[attr-defined]
+        for name in shape.required_members:  # type: ignore[attr-defined]
+            if value.get(name) is None:
+                problems.append(
+                    f"Value null at '{_join(path, name)}' failed to satisfy constraint: Member must not be null"
+                )
+        for name, item in value.items():
+            if name in members:
+                problems += shape_problems(members[name], item, _join(path, name))
+        return problems
+    if kind == "list":
+        if not isinstance(value, list | tuple):
+            return [f"Value at '{where}' failed to satisfy constraint: Member must be a list"]
+        problems += _bounds(where, len(value), meta, "length")
+        for index, item in enumerate(value):
+            problems += shape_problems(shape.member, item, f"{where}.{index + 1}.member")  # type: ignore[attr-defined]
+        return problems
+    if kind == "map":
+        if not isinstance(value, Mapping):
+            return [f"Value at '{where}' failed to satisfy constraint: Member must be a map"]
+        for key, item in value.items():
+            problems += shape_problems(shape.key, key, f"{where}.key")  # type: ignore[attr-defined]
+            problems += shape_problems(shape.value, item, f"{where}.{key}")  # type: ignore[attr-defined]
+        return problems
+    if kind == "string":
+        if not isinstance(value, str):
+            return [f"Value '{value}' at '{where}' failed to satisfy constraint: Member must be a string"]
+        problems += _bounds(where, len(value), meta, "length", value)
+        pattern = meta.get("pattern")
+        compiled = _compiled(pattern) if pattern else None
+        if compiled is not None and not compiled.fullmatch(value):
+            problems.append(
+                f"Value '{value}' at '{where}' failed to satisfy constraint: "
+                f"Member must satisfy regular expression pattern: {pattern}"
+            )
+        if shape.enum and value not in shape.enum:  # type: ignore[attr-defined]
+            problems.append(
+                f"Value '{value}' at '{where}' failed to satisfy constraint: "
+                f"Member must satisfy enum value set: [{', '.join(shape.enum)}]"  # type: ignore[attr-defined]
+            )
+        return problems
+    if kind in ("integer", "long", "float", "double"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return [f"Value '{value}' at '{where}' failed to satisfy constraint: Member must be a number"]
+        return _bounds(where, value, meta, "value")
+    if kind == "boolean" and not isinstance(value, bool):
+        return [f"Value '{value}' at '{where}' failed to satisfy constraint: Member must be a boolean"]
+    if kind == "timestamp" and not isinstance(value, datetime | int | float):
+        return [f"Value '{value}' at '{where}' failed to satisfy constraint: Member must be a timestamp"]
+    return problems
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _bounds(where: str, measure: float, meta: Mapping[str, Any], what: str, shown: Any = None) -> list[str]:
+    shown = measure if shown is None else shown
+    problems = []
+    if "min" in meta and measure < meta["min"]:
+        relation = f"Member must have {what} greater than or equal to {meta['min']}"
+        problems.append(f"Value '{shown}' at '{where}' failed to satisfy constraint: {relation}")
+    if "max" in meta and measure > meta["max"]:
+        relation = f"Member must have {what} less than or equal to {meta['max']}"
+        problems.append(f"Value '{shown}' at '{where}' failed to satisfy constraint: {relation}")
+    return problems
+
+
+def request_problems(service: str, operation: str, params: Mapping[str, Any]) -> list[str]:
+    """Every constraint the request breaks, against the operation's input shape."""
+    return shape_problems(operation_model(service, operation).input_shape, params)
+
+
+def response_problems(service: str, operation: str, output: Mapping[str, Any]) -> list[str]:
+    return shape_problems(operation_model(service, operation).output_shape, output)
+
+
+def validation_message(problems: list[str]) -> str:
+    count = len(problems)
+    return f"{count} validation error{'s' if count != 1 else ''} detected: " + "; ".join(problems)

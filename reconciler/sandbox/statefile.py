@@ -1,0 +1,69 @@
+"""The sandbox's state document on disk, shared safely by threads and by concurrent processes.
+
+Every access takes an exclusive `flock` on `state.lock` (plus a thread lock); the JSON file is re-read only
+when it changed on disk (inode, size and mtime), and written (temp file + rename) only after a change.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+State = dict[str, Any]
+
+
+class StateFile:
+    def __init__(self, directory: Path, initial: Callable[[], State]) -> None:
+        self.directory = directory
+        self.path = directory / "state.json"
+        self._lock_path = directory / "state.lock"
+        self._initial = initial
+        self._thread_lock = threading.RLock()
+        self._state: State | None = None
+        self._stamp: tuple[int, int, int] | None = None
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def _disk_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+    @contextlib.contextmanager
+    def locked(self, *, write: bool) -> Iterator[State]:
+        """The current state; with `write`, whatever the block leaves in it is saved."""
+        with self._thread_lock, open(self._lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                stamp = self._disk_stamp()
+                if stamp is None:
+                    self._state, write = self._initial(), True
+                elif self._state is None or stamp != self._stamp:
+                    self._state = json.loads(self.path.read_text())
+                    self._stamp = stamp
+                assert self._state is not None
+                yield self._state
+                if write:
+                    self._save(self._state)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def replace(self, state: State) -> None:
+        with self.locked(write=True) as current:
+            current.clear()
+            current.update(state)
+
+    def _save(self, state: State) -> None:
+        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".state.", suffix=".tmp")
+        with os.fdopen(handle, "w") as stream:
+            json.dump(state, stream, indent=1, sort_keys=True)
+        os.replace(temporary, self.path)
+        self._stamp = self._disk_stamp()
