@@ -1,7 +1,19 @@
 """Plans as JSON: the `--json` output and the saved plan file (`plan -out FILE`, `show FILE`, `apply FILE`).
 
-The shape is documented by schemas/plan.schema.json; `Ref` values ("known after apply") are written as
-{"$ref": address, "attribute": attribute}.
+The shape is documented (and checked on load) by schemas/plan.schema.json:
+
+    {"format_version": 1, "created_at": "...", "prune": false,
+     "manifests_fingerprint": "<sha256>", "live_fingerprint": "<sha256>",
+     "has_changes": true, "summary": {"add", "change", "destroy", "wait", "pending_prune"},
+     "actions": [{"address", "change", "service", "operation", "account", "region", "params", "reason",
+                  "depends_on", "wave", "before", "after"}, ...],
+     "removals": [{"address", "kind", "account", "region", "arn", "reason", "blocked_by"}, ...],
+     "warnings": ["..."]}
+
+`Ref` values ("known after apply"), anywhere inside params/before/after, are written as
+{"$ref": address, "attribute": attribute}; no other object in a plan has a "$ref" member, so reading is
+unambiguous. `plan_from_json(plan_to_json(p)) == p` for every plan whose request values are JSON values
+(arrays inside params are read back as lists, which is what the planner writes).
 """
 
 from __future__ import annotations
@@ -11,20 +23,32 @@ import os
 import tempfile
 from collections.abc import Mapping
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
+import reconciler
 from reconciler.core.plan import PLAN_FORMAT_VERSION, Action, Plan, Ref, Removal
 from reconciler.errors import ReconcilerError
-from reconciler.manifests.schema import SCHEMA_DIR
+
+SCHEMA_NAME = "plan.schema.json"
+# The single source of the schema is the repository's schemas/ folder; a wheel carries it as package data
+# (reconciler/schemas/), an editable install reads it from the checkout.
+REPO_SCHEMA = Path(reconciler.__file__).resolve().parent.parent / "schemas" / SCHEMA_NAME
+REF_KEY = "$ref"
+MAX_PROBLEMS_SHOWN = 5
 
 
 def _encode(value: Any) -> Any:
     if isinstance(value, Ref):
-        return {"$ref": value.address, "attribute": value.attribute}
+        return {REF_KEY: value.address, "attribute": value.attribute}
     if isinstance(value, Mapping):
+        if REF_KEY in value:
+            raise ValueError(
+                f"a request value may not have a {REF_KEY!r} member (reserved for Ref): {value!r}"
+            )
         return {str(k): _encode(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_encode(v) for v in value]
@@ -33,8 +57,8 @@ def _encode(value: Any) -> Any:
 
 def _decode(value: Any) -> Any:
     if isinstance(value, dict):
-        if set(value) == {"$ref", "attribute"}:
-            return Ref(value["$ref"], value["attribute"])
+        if REF_KEY in value:
+            return Ref(value[REF_KEY], value["attribute"])
         return {k: _decode(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_decode(v) for v in value]
@@ -58,7 +82,20 @@ def action_to_json(action: Action) -> dict[str, Any]:
     }
 
 
+def removal_to_json(removal: Removal) -> dict[str, Any]:
+    return {
+        "address": removal.address,
+        "kind": removal.kind,
+        "account": removal.account,
+        "region": removal.region,
+        "arn": removal.arn,
+        "reason": removal.reason,
+        "blocked_by": removal.blocked_by,
+    }
+
+
 def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """The plan as a JSON-able dict, in the shape of schemas/plan.schema.json (actions in plan order)."""
     return {
         "format_version": plan.format_version,
         "created_at": plan.created_at,
@@ -68,23 +105,13 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "has_changes": plan.has_changes,
         "summary": plan.summary(),
         "actions": [action_to_json(a) for a in plan.actions],
-        "removals": [
-            {
-                "address": r.address,
-                "kind": r.kind,
-                "account": r.account,
-                "region": r.region,
-                "arn": r.arn,
-                "reason": r.reason,
-                "blocked_by": r.blocked_by,
-            }
-            for r in plan.removals
-        ],
+        "removals": [removal_to_json(r) for r in plan.removals],
         "warnings": list(plan.warnings),
     }
 
 
 def plan_from_json(data: Mapping[str, Any]) -> Plan:
+    """The inverse of `plan_to_json`. `data` must be valid (see `plan_problems`); `load_plan` checks it."""
     return Plan(
         actions=tuple(
             Action(
@@ -103,38 +130,71 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
             )
             for a in data["actions"]
         ),
-        removals=tuple(Removal(**r) for r in data["removals"]),
+        removals=tuple(
+            Removal(
+                address=r["address"],
+                kind=r["kind"],
+                account=r["account"],
+                region=r["region"],
+                arn=r["arn"],
+                reason=r["reason"],
+                blocked_by=r["blocked_by"],
+            )
+            for r in data["removals"]
+        ),
         manifests_fingerprint=data["manifests_fingerprint"],
         live_fingerprint=data["live_fingerprint"],
         created_at=data["created_at"],
         prune=data["prune"],
         format_version=data["format_version"],
-        warnings=tuple(data.get("warnings", ())),
+        warnings=tuple(data["warnings"]),
     )
+
+
+def schema_text() -> str:
+    """schemas/plan.schema.json: from the installed package data, else from the source checkout."""
+    packaged = resources.files(reconciler).joinpath("schemas", SCHEMA_NAME)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    return REPO_SCHEMA.read_text(encoding="utf-8")
 
 
 @cache
 def _validator() -> Draft202012Validator:
-    return Draft202012Validator(json.loads((SCHEMA_DIR / "plan.schema.json").read_text()))
+    return Draft202012Validator(json.loads(schema_text()))
 
 
 def plan_problems(data: Any) -> list[str]:
-    """What makes `data` not a plan (empty when it is one), per schemas/plan.schema.json."""
-    return [
+    """What makes `data` not a plan (empty when it is one): schema errors, located by JSON path, then
+    counts that disagree with the actions (a hand-edited file)."""
+    problems = [
         f"{'/'.join(str(p) for p in error.absolute_path) or '(top level)'}: {error.message}"
-        for error in _validator().iter_errors(data)
+        for error in sorted(_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     ]
+    if problems:
+        return problems
+    plan = plan_from_json(data)
+    if data["summary"] != plan.summary():
+        problems.append(
+            f"summary: {data['summary']} does not match the actions and removals {plan.summary()}"
+        )
+    if data["has_changes"] != plan.has_changes:
+        problems.append(f"has_changes: {data['has_changes']} does not match the actions")
+    return problems
 
 
 def save_plan(plan: Plan, path: Path) -> None:
-    """Written atomically (a reader never sees half a plan), readable only by its owner (it names accounts)."""
+    """Written atomically (a reader never sees half a plan) and readable only by its owner (it names
+    accounts): a temporary file in the same folder, flushed to disk, then renamed over `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(plan_to_json(plan), indent=2, sort_keys=True) + "\n"
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w") as stream:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
         os.chmod(temporary, 0o600)
         os.replace(temporary, path)
     except BaseException:
@@ -143,28 +203,38 @@ def save_plan(plan: Plan, path: Path) -> None:
 
 
 def load_plan(path: Path) -> Plan:
+    """Read a plan saved by `save_plan`; every way it can fail is a ReconcilerError that says what to do."""
     path = Path(path)
     again = f"create one with: bedrock-gitops plan -out {path}"
     try:
-        text = path.read_text()
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ReconcilerError(f"no saved plan at {path}; {again}") from None
+    except IsADirectoryError:
+        raise ReconcilerError(f"{path} is a folder, not a saved plan; {again}") from None
     except OSError as error:
-        raise ReconcilerError(f"cannot read the plan {path}: {error.strerror}") from None
+        raise ReconcilerError(f"cannot read the saved plan {path}: {error.strerror}") from None
     try:
-        data = json.loads(text)
+        data = json.loads(raw)
     except json.JSONDecodeError as error:
         raise ReconcilerError(
-            f"{path} is not a saved plan (not JSON: {error.msg} at line {error.lineno}); {again}"
+            f"{path} is not a saved plan (not JSON: {error.msg} at line {error.lineno} column {error.colno}); "
+            f"{again}"
         ) from None
-    if isinstance(data, dict) and isinstance(data.get("format_version"), int):
-        if data["format_version"] > PLAN_FORMAT_VERSION:
-            raise ReconcilerError(
-                f"{path} was written by a newer bedrock-gitops (plan format {data['format_version']}, this "
-                f"version reads up to {PLAN_FORMAT_VERSION}); upgrade, or re-plan with this version"
-            )
+    except (ValueError, RecursionError):  # not UTF-8 text, or absurdly nested
+        raise ReconcilerError(f"{path} is not a saved plan (not JSON text); {again}") from None
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version > PLAN_FORMAT_VERSION:
+        raise ReconcilerError(
+            f"{path} was written by a newer bedrock-gitops (plan format {version}; this version reads up to "
+            f"{PLAN_FORMAT_VERSION}): upgrade bedrock-gitops, or re-plan with this version: "
+            f"bedrock-gitops plan -out {path}"
+        )
     problems = plan_problems(data)
     if problems:
-        listed = "\n  ".join(problems[:5])
+        listed = "\n  ".join(problems[:MAX_PROBLEMS_SHOWN])
+        more = len(problems) - MAX_PROBLEMS_SHOWN
+        if more > 0:
+            listed += f"\n  ... and {more} more"
         raise ReconcilerError(f"{path} is not a valid saved plan:\n  {listed}\n{again}")
     return plan_from_json(data)

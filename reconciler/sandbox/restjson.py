@@ -42,7 +42,7 @@ def _uri_pattern(request_uri: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def _timestamp(value: Any) -> datetime:
+def timestamp(value: Any) -> datetime:
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
     text = str(value)
@@ -61,7 +61,7 @@ def _scalar(shape: Shape, text: str) -> Any:
     if shape.type_name == "boolean":
         return text.lower() == "true"
     if shape.type_name == "timestamp":
-        return _timestamp(text)
+        return timestamp(text)
     return text
 
 
@@ -82,7 +82,7 @@ def _from_json(shape: Shape, value: Any) -> Any:
     if shape.type_name == "map" and isinstance(value, dict):
         return {k: _from_json(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
     if shape.type_name == "timestamp":
-        return _timestamp(value)
+        return timestamp(value)
     return value
 
 
