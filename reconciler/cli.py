@@ -81,7 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="inspect, configure or reset the embedded simulated estate")
     _add_common(sandbox)
     sandbox.add_argument("action", choices=["status", "reset", "set", "advance"], help="what to do")
-    sandbox.add_argument("settings", nargs="*", metavar="ARG", help="with set: KEY=VALUE settings to change; with advance: SECONDS")
+    sandbox.add_argument(
+        "settings",
+        nargs="*",
+        metavar="ARG",
+        help="with set: KEY=VALUE settings to change; with advance: SECONDS",
+    )
     return parser
 
 

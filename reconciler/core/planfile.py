@@ -218,8 +218,8 @@ def load_plan(path: Path) -> Plan:
         data = json.loads(raw)
     except json.JSONDecodeError as error:
         raise ReconcilerError(
-            f"{path} is not a saved plan (not JSON: {error.msg} at line {error.lineno} column {error.colno}); "
-            f"{again}"
+            f"{path} is not a saved plan (not JSON: {error.msg} at line {error.lineno}, "
+            f"column {error.colno}); {again}"
         ) from None
     except (ValueError, RecursionError):  # not UTF-8 text, or absurdly nested
         raise ReconcilerError(f"{path} is not a saved plan (not JSON text); {again}") from None

@@ -61,7 +61,7 @@ Handler = Callable[[Call], dict[str, Any]]
 #   {
 #     "format": 1,
 #     "clock": {...},                # owned by clock.py; handlers only see Call.now
-#     "sequence": 0,                 # next number for arns.resource_id(); handlers take one via next_sequence()
+#     "sequence": 0,                 # last number used by arns.resource_id(): see next_sequence()
 #     "settings": {...},             # settings.DEFAULT_SETTINGS, possibly changed; handlers only read it
 #     "organization": {"id": "o-...", "management_account": "...", "accounts": ["...", ...]},
 #     "bedrock": {...},              # owned by bedrock.py (layout documented there)

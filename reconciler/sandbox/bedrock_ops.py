@@ -2,7 +2,8 @@
 throughput, custom model deployments, tags, and a small foundation model catalogue.
 
 State layout, `state["bedrock"]["<account>/<region>"]`:
-  models:       {arn: {name, base_model_id, customization_type, status, created, owner, kms_key, job_arn, tags}}
+  models:       {arn: {name, base_model_id, customization_type, status, created, owner, kms_key, job_arn,
+                       tags}}
   copy_jobs:    {arn: {status, created, done_at, source_model_arn, source_account, target_model_name,
                        target_model_arn, kms_key, tags, failure, will_fail, token, fingerprint}}
   throughputs:  {arn: {name, model_arn, desired_model_arn, base_model_id, units, status, commitment,
@@ -39,7 +40,7 @@ COPYABLE_CUSTOMIZATIONS = frozenset({"FINE_TUNING", "CONTINUED_PRE_TRAINING", "D
 def settle(state: dict[str, Any], now: datetime) -> None:
     settings = state.get("settings", {})
     for key, scope in state.setdefault("bedrock", {}).items():
-        account, region = key.split("/")
+        account = key.split("/")[0]
         for job_arn, job in scope.get("copy_jobs", {}).items():
             if job["status"] != "InProgress" or when(job["done_at"]) > now:
                 continue

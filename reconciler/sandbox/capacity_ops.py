@@ -40,7 +40,8 @@ def _usable_model(call: Call, identifier: str) -> tuple[str, dict[str, Any]]:
     parsed = arns.parse_arn(identifier)
     if parsed is not None and parsed.account not in ("", call.account):
         raise invalid(
-            f"The model {identifier} belongs to account {parsed.account}. Copy it into this account and Region "
+            f"The model {identifier} belongs to account {parsed.account}. "
+            "Copy it into this account and Region "
             "with CreateModelCopyJob first."
         )
     raise not_found(f"The specified model {identifier} could not be found.")
@@ -162,9 +163,9 @@ def update_provisioned_model_throughput(call: Call) -> dict[str, Any]:
         model_arn, model = _usable_model(call, p["desiredModelId"])
         if model["base_model_id"] != throughput["base_model_id"]:
             raise invalid(
-                f"The model {model_arn} is customized from {model['base_model_id']}, but the provisioned model "
-                f"serves {throughput['base_model_id']}. A provisioned model can only be updated to a model with "
-                "the same base model."
+                f"The model {model_arn} is customized from {model['base_model_id']}, but the provisioned "
+                f"model serves {throughput['base_model_id']}. A provisioned model can only be updated to a "
+                "model with the same base model."
             )
         if model_arn != throughput["model_arn"]:
             throughput["desired_model_arn"] = model_arn
@@ -179,7 +180,8 @@ def delete_provisioned_model_throughput(call: Call) -> dict[str, Any]:
     expiry = throughput["commitment_expiration"]
     if expiry and when(expiry) > call.now:
         raise invalid(
-            f"The provisioned model {arn} has a {throughput['commitment']} commitment until {expiry}; it cannot "
+            f"The provisioned model {arn} has a {throughput['commitment']} commitment until {expiry}; "
+            "it cannot "
             "be deleted before the commitment term ends."
         )
     if throughput["status"] in ("Creating", "Updating"):

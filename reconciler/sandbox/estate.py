@@ -100,8 +100,8 @@ class SandboxEstate:
                 raise ReconcilerError(f"unknown sandbox setting '{key}'; {hint}")
             expected = type(DEFAULT_SETTINGS[key])
             if expected is float and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            if not isinstance(value, expected):
+                values[key] = float(value)
+            elif not isinstance(value, expected):
                 raise ReconcilerError(f"sandbox setting '{key}' takes a {expected.__name__}, not {value!r}")
         with self.store.locked(write=True) as state:
             for key, value in values.items():

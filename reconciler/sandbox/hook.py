@@ -21,7 +21,7 @@ from typing import Any
 
 import botocore.handlers
 import moto  # noqa: F401  (registers moto's before-send stubber first, so ours can be put ahead of it)
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.exceptions import BotoCoreError
 from moto.iam.models import get_account_id_from
 
@@ -154,7 +154,7 @@ class Simulation:
 
 
 def _response(url: str, status: int, headers: dict[str, str], body: bytes) -> AWSResponse:
-    return AWSResponse(url, status, headers, _RawBody(body))
+    return AWSResponse(url, status, HTTPHeaders(headers), _RawBody(body))  # type: ignore[arg-type]
 
 
 _active: Simulation | None = None
@@ -179,7 +179,9 @@ class _AheadOfMoto:
     def __init__(self, moto_stubber: Callable[..., AWSResponse | None] | None) -> None:
         self.moto_stubber = moto_stubber
 
-    def __call__(self, request: AWSPreparedRequest, event_name: str = "", **kwargs: Any) -> AWSResponse | None:
+    def __call__(
+        self, request: AWSPreparedRequest, event_name: str = "", **kwargs: Any
+    ) -> AWSResponse | None:
         response = _before_send(request, event_name)
         if response is None and self.moto_stubber is not None:
             return self.moto_stubber(event_name=event_name, request=request, **kwargs)

@@ -133,13 +133,13 @@ def create_resource_share(call: Call) -> dict[str, Any]:
     p = call.params
     shares = _ram(call.state)["shares"]
     token = p.get("clientToken")
-    for arn, share in shares.items():
-        if token and share.get("token") == token and share["owner"] == call.account:
-            if share["fingerprint"] != _fingerprint(p):
+    for arn, existing in shares.items():
+        if token and existing.get("token") == token and existing["owner"] == call.account:
+            if existing["fingerprint"] != _fingerprint(p):
                 raise _error(
                     "IdempotentParameterMismatchException", "The client token was used with other parameters."
                 )
-            return {"resourceShare": _share_view(arn, share), "clientToken": token}
+            return {"resourceShare": _share_view(arn, existing), "clientToken": token}
     allow_external = p.get("allowExternalPrincipals", True)  # RAM's default
     for resource in p.get("resourceArns", []):
         _check_resource(call, resource, allow_external)

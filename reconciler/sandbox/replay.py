@@ -43,9 +43,11 @@ def invalid_requests(records: Iterable[Mapping[str, Any]]) -> list[str]:
         model = operation_model(service, operation)
         params = _revive_timestamps(model.input_shape, record["params"])
         problems = request_problems(service, operation, params)
-        report = validator.validate(params, model.input_shape)
-        if report.has_errors():
+        report = validator.validate(params, model.input_shape) if model.input_shape else None
+        if report is not None and report.has_errors():
             problems.append(report.generate_report())
         if problems:
-            found.append(f"{service}.{operation} in {record['account']}/{record['region']}: {'; '.join(problems)}")
+            found.append(
+                f"{service}.{operation} in {record['account']}/{record['region']}: {'; '.join(problems)}"
+            )
     return found

@@ -38,10 +38,11 @@ def shape_problems(shape: Shape | None, value: Any, path: str = "") -> list[str]
         if not isinstance(value, Mapping):
             return [f"Value at '{where}' failed to satisfy constraint: Member must be a structure"]
         members = shape.members  # type: ignore[attr-defined]
-        for name in shape.required_members:  # type: ignore[attr-defined]
+        for name in shape.required_members:
             if value.get(name) is None:
+                member_path = _join(path, name)
                 problems.append(
-                    f"Value null at '{_join(path, name)}' failed to satisfy constraint: Member must not be null"
+                    f"Value null at '{member_path}' failed to satisfy constraint: Member must not be null"
                 )
         for name, item in value.items():
             if name in members:

@@ -181,7 +181,8 @@ def test_requests_are_checked_against_patterns_and_enums(sandbox: SandboxEstate)
         bedrock.create_model_copy_job(sourceModelArn=V1, targetModelName="two--hyphens")
     assert error_code(caught) == "ValidationException"
     assert caught.value.response["Error"]["Message"] == (
-        "1 validation error detected: Value 'two--hyphens' at 'targetModelName' failed to satisfy constraint: "
+        "1 validation error detected: Value 'two--hyphens' at 'targetModelName' "
+        "failed to satisfy constraint: "
         "Member must satisfy regular expression pattern: ([0-9a-zA-Z][_-]?){1,63}"
     )
     with pytest.raises(ClientError) as caught:
