@@ -21,7 +21,7 @@ from typing import Any
 
 import botocore.handlers
 import moto  # noqa: F401  (registers moto's before-send stubber first, so ours can be put ahead of it)
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import BotoCoreError
 from moto.iam.models import get_account_id_from
 
@@ -154,7 +154,8 @@ class Simulation:
 
 
 def _response(url: str, status: int, headers: dict[str, str], body: bytes) -> AWSResponse:
-    return AWSResponse(url, status, HTTPHeaders(headers), _RawBody(body))  # type: ignore[arg-type]
+    # botocore reads headers as a mapping; moto answers with a plain dict too.
+    return AWSResponse(url, status, headers, _RawBody(body))  # type: ignore[arg-type]
 
 
 _active: Simulation | None = None

@@ -48,7 +48,7 @@ def test_discovery_reads_the_seeded_estate(sandbox: SandboxEstate) -> None:
 
 
 def test_account_regions_are_read_concurrently(sandbox: SandboxEstate) -> None:
-    sandbox.update_settings(latency_seconds=0.1)
+    sandbox.update_settings(latency_seconds=0.2)
     everything = reads()
     one = dict([next(iter(everything.items()))])
     clients(sandbox)  # warm up imports and botocore's model loading outside the timing
@@ -63,7 +63,7 @@ def test_account_regions_are_read_concurrently(sandbox: SandboxEstate) -> None:
     sequential = time.perf_counter() - start
     assert len(everything) == 5
     assert together < 2 * single, (single, together)
-    assert sequential > 3 * single, (single, sequential)
+    assert sequential > 2.5 * together, (together, sequential)
 
 
 def test_an_unreachable_account_fails_discovery_naming_it(sandbox: SandboxEstate) -> None:
