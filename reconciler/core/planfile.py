@@ -223,7 +223,11 @@ def load_plan(path: Path) -> Plan:
         ) from None
     except (ValueError, RecursionError):  # not UTF-8 text, or absurdly nested
         raise ReconcilerError(f"{path} is not a saved plan (not JSON text); {again}") from None
-    version = data.get("format_version") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or "format_version" not in data:
+        raise ReconcilerError(
+            f"{path} is not a saved plan (JSON, but not a bedrock-gitops plan: no format_version); {again}"
+        )
+    version = data["format_version"]
     if isinstance(version, int) and not isinstance(version, bool) and version > PLAN_FORMAT_VERSION:
         raise ReconcilerError(
             f"{path} was written by a newer bedrock-gitops (plan format {version}; this version reads up to "

@@ -215,10 +215,11 @@ def _set(path: str, value: Any) -> Any:
         target: Any = document
         for key in parents:
             target = target[int(key)] if isinstance(target, list) else target[key]
+        index: Any = int(last) if isinstance(target, list) else last
         if value is _DELETE:
-            del target[last]
+            del target[index]
         else:
-            target[last] = value
+            target[index] = value
 
     return mutate
 
@@ -340,19 +341,26 @@ def test_not_text(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("content", "problem"),
-    [
-        ("[]", "(top level): [] is not of type 'object'"),
-        ('{"hello": "world"}', "(top level): 'format_version' is a required property"),
-    ],
-)
-def test_json_that_is_not_a_plan(tmp_path: Path, content: str, problem: str) -> None:
+@pytest.mark.parametrize("content", ["[]", '{"hello": "world"}', "3", '{"actions": []}'])
+def test_json_that_is_not_a_plan(tmp_path: Path, content: str) -> None:
     path = tmp_path / "plan.json"
     path.write_text(content)
-    message = _load_error(path)
-    assert message.startswith(f"{path} is not a valid saved plan:\n  {problem}")
-    assert message.endswith(f"\ncreate one with: bedrock-gitops plan -out {path}")
+    assert _load_error(path) == (
+        f"{path} is not a saved plan (JSON, but not a bedrock-gitops plan: no format_version); "
+        f"create one with: bedrock-gitops plan -out {path}"
+    )
+
+
+def test_a_plan_with_a_missing_member(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    document = plan_to_json(sample_plan())
+    del document["live_fingerprint"]
+    path.write_text(json.dumps(document))
+    assert _load_error(path) == (
+        f"{path} is not a valid saved plan:\n"
+        "  (top level): 'live_fingerprint' is a required property\n"
+        f"create one with: bedrock-gitops plan -out {path}"
+    )
 
 
 def test_a_plan_with_a_bad_action(tmp_path: Path) -> None:
