@@ -42,10 +42,10 @@ def initial_state() -> State:
 
 
 def _simulation(store: StateFile, record_file: Path | None) -> Simulation:
-    from reconciler.sandbox import bedrock_ops, ram_ops
+    from reconciler.sandbox import bedrock, ram
 
-    handlers = {"bedrock": bedrock_ops.HANDLERS, "ram": ram_ops.HANDLERS}
-    return Simulation(store, handlers, record_file, settle=bedrock_ops.settle)
+    handlers = {"bedrock": bedrock.HANDLERS, "ram": ram.HANDLERS}
+    return Simulation(store, handlers, record_file, settle=bedrock.settle)
 
 
 class SandboxEstate:

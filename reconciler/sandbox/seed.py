@@ -1,62 +1,74 @@
-"""The estate the sandbox starts from: it matches the example manifests (see docs/ARCHITECTURE.md).
+"""The estate the sandbox starts from; it matches the example manifests (see docs/ARCHITECTURE.md).
 
-A dev account with three fine-tuned models in us-east-1; staging and prod accounts with nothing of ours yet,
-and in staging one provisioned throughput made by hand, which the reconciler must never touch.
+The dev account holds three fine-tuned models in us-east-1. Staging and prod hold nothing of ours; staging has
+one provisioned throughput made by hand (no ownership tags), which the reconciler must never touch. No RAM
+shares yet. The transport adds "settings" and "clock" to the document.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
+from reconciler.sandbox import arns
+
+STATE_FORMAT = 1
+ORGANIZATION_ID = "o-exampleorgid1"
 MANAGEMENT = "123456789012"
 DEV = "111122223333"
 STAGING = "444455556666"
 PROD = "777788889999"
+REGION = "us-east-1"
 
-SEED_MODELS = {
-    "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.titan-text-express-v1:0:8k/fa1v1a2b3c4d": (
-        "financial-analyst-v1",
-        "amazon.titan-text-express-v1:0:8k",
-        "2026-07-10T09:30:00+00:00",
-    ),
-    "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.titan-text-express-v1:0:8k/fa2v2e5f6g7h": (
-        "financial-analyst-v2",
-        "amazon.titan-text-express-v1:0:8k",
-        "2026-09-28T14:05:00+00:00",
-    ),
-    "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-lite-v1:0:300k/ss1v1k8m2n4p": (
+TITAN_8K = "amazon.titan-text-express-v1:0:8k"
+NOVA_LITE_300K = "amazon.nova-lite-v1:0:300k"
+
+FINANCIAL_ANALYST_V1 = arns.custom_model_arn(REGION, DEV, TITAN_8K, "fa1v1a2b3c4d")
+FINANCIAL_ANALYST_V2 = arns.custom_model_arn(REGION, DEV, TITAN_8K, "fa2v2e5f6g7h")
+SUPPORT_SUMMARIZER_V1 = arns.custom_model_arn(REGION, DEV, NOVA_LITE_300K, "ss1v1k8m2n4p")
+MANUAL_THROUGHPUT_ARN = arns.provisioned_model_arn(REGION, STAGING, "mx9exp0rt1ab")
+MANUAL_THROUGHPUT_NAME = "manual-experiment"
+
+# model ARN -> (name, base model id, creation time, customization job id)
+SEED_MODELS: dict[str, tuple[str, str, str, str]] = {
+    FINANCIAL_ANALYST_V1: ("financial-analyst-v1", TITAN_8K, "2026-07-10T09:30:00+00:00", "fj1a2b3c4d5e"),
+    FINANCIAL_ANALYST_V2: ("financial-analyst-v2", TITAN_8K, "2026-09-28T14:05:00+00:00", "fj2f6g7h8i9j"),
+    SUPPORT_SUMMARIZER_V1: (
         "support-summarizer-v1",
-        "amazon.nova-lite-v1:0:300k",
+        NOVA_LITE_300K,
         "2026-10-15T11:45:00+00:00",
+        "sj1k2m3n4p5q",
     ),
 }
-MANUAL_THROUGHPUT_ARN = "arn:aws:bedrock:us-east-1:444455556666:provisioned-model/mx9exp0rt1ab"
 
 
 def _empty_scope() -> dict[str, dict[str, Any]]:
     return {"models": {}, "copy_jobs": {}, "throughputs": {}, "deployments": {}}
 
 
-def seed_state() -> dict[str, Any]:
-    dev = _empty_scope()
-    for arn, (name, base, created) in SEED_MODELS.items():
-        dev["models"][arn] = {
-            "name": name,
-            "base_model_id": base,
-            "customization_type": "FINE_TUNING",
-            "status": "Active",
-            "created": created,
-            "owner": DEV,
-            "kms_key": None,
-            "job_arn": None,
-            "tags": {"team": "ml-platform"},
-        }
-    staging = _empty_scope()
-    staging["throughputs"][MANUAL_THROUGHPUT_ARN] = {
-        "name": "manual-experiment",
-        "model_arn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1:0:8k",
-        "desired_model_arn": "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1:0:8k",
-        "base_model_id": "amazon.titan-text-express-v1:0:8k",
+def _model(arn: str, name: str, base_model_id: str, created: str, job_id: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "base_model_id": base_model_id,
+        "customization_type": "FINE_TUNING",
+        "status": "Active",
+        "created": created,
+        "owner": DEV,
+        "kms_key": None,
+        "job_arn": arns.model_customization_job_arn(REGION, DEV, base_model_id, job_id),
+        "job_name": f"{name}-training",
+        "copied_from": None,
+        "tags": {},
+    }
+
+
+def _manual_throughput() -> dict[str, Any]:
+    foundation_model = arns.foundation_model_arn(REGION, TITAN_8K)
+    return {
+        "name": MANUAL_THROUGHPUT_NAME,
+        "model_arn": foundation_model,
+        "desired_model_arn": foundation_model,
+        "base_model_id": TITAN_8K,
         "units": 1,
         "desired_units": 1,
         "status": "InService",
@@ -65,17 +77,29 @@ def seed_state() -> dict[str, Any]:
         "created": "2026-11-02T08:00:00+00:00",
         "updated": "2026-11-02T08:20:00+00:00",
         "ready_at": "2026-11-02T08:20:00+00:00",
-        "tags": {"owner": "research"},
+        "tags": {},
         "token": None,
+        "fingerprint": None,
     }
-    return {
-        "format": 1,
-        "sequence": 0,
-        "organization": {
-            "id": "o-exampleorgid1",
-            "management_account": MANAGEMENT,
-            "accounts": [MANAGEMENT, DEV, STAGING, PROD],
-        },
-        "bedrock": {f"{DEV}/us-east-1": dev, f"{STAGING}/us-east-1": staging},
-        "ram": {"shares": {}, "invitations": {}},
-    }
+
+
+def seed_state() -> dict[str, Any]:
+    """A fresh copy of the seed document: callers may mutate it freely."""
+    dev = _empty_scope()
+    for arn, (name, base_model_id, created, job_id) in SEED_MODELS.items():
+        dev["models"][arn] = _model(arn, name, base_model_id, created, job_id)
+    staging = _empty_scope()
+    staging["throughputs"][MANUAL_THROUGHPUT_ARN] = _manual_throughput()
+    return copy.deepcopy(
+        {
+            "format": STATE_FORMAT,
+            "sequence": 0,
+            "organization": {
+                "id": ORGANIZATION_ID,
+                "management_account": MANAGEMENT,
+                "accounts": [MANAGEMENT, DEV, STAGING, PROD],
+            },
+            "bedrock": {f"{DEV}/{REGION}": dev, f"{STAGING}/{REGION}": staging},
+            "ram": {"shares": {}, "invitations": {}},
+        }
+    )

@@ -283,6 +283,9 @@ def test_custom_model_deployment_lifecycle(sandbox: SandboxEstate) -> None:
     assert bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn)["status"] == "Creating"
     sandbox.advance(300)
     bedrock.update_custom_model_deployment(customModelDeploymentIdentifier=arn, modelArn=v2)
+    updating = bedrock.get_custom_model_deployment(customModelDeploymentIdentifier=arn)
+    assert updating["updateDetails"] == {"modelArn": v2, "updateStatus": "Updating"}
+    sandbox.advance(300)
     (summary,) = bedrock.list_custom_model_deployments()["modelDeploymentSummaries"]
     assert (summary["status"], summary["modelArn"]) == ("Active", v2)
     bedrock.delete_custom_model_deployment(customModelDeploymentIdentifier="staging-fa")

@@ -1,0 +1,378 @@
+"""Simulated Bedrock capacity: provisioned model throughput and on-demand custom model deployments.
+
+The state layout is documented in bedrock.py.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, timedelta
+from typing import Any
+
+from reconciler.sandbox import arns
+from reconciler.sandbox.api import Call, Handler, SimulatedError, conflict, next_sequence, not_found
+from reconciler.sandbox.api import validation_error as invalid
+from reconciler.sandbox.bedrock_common import (
+    FOUNDATION_MODELS,
+    caller_scope,
+    fingerprint,
+    foundation_model_available,
+    in_time_window,
+    iso,
+    page,
+    repeated,
+    settings_of,
+    sort_by_creation,
+    tag_dict,
+    when,
+)
+
+# Provisioned throughputs without commitment allowed per base model in one account and Region (the sandbox's
+# stand-in for the adjustable Service Quotas limit on no-commitment model units).
+NO_COMMITMENT_THROUGHPUTS_PER_BASE_MODEL = 2
+COMMITMENT_MONTHS = {"OneMonth": 1, "SixMonths": 6}
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` later (clamped to the month's last day), like a commitment term."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def settle_capacity(state: dict[str, Any], now: datetime) -> None:
+    """Throughput Creating/Updating -> InService (now serving the desired model); deployment Creating ->
+    Active, and a deployment's pending update -> UpdateCompleted (now serving the new model)."""
+    for scope in state.get("bedrock", {}).values():
+        for throughput in scope.get("throughputs", {}).values():
+            if throughput["status"] in ("Creating", "Updating") and when(throughput["ready_at"]) <= now:
+                throughput["status"] = "InService"
+                throughput["model_arn"] = throughput["desired_model_arn"]
+                throughput["units"] = throughput["desired_units"]
+                throughput["updated"] = throughput["ready_at"]
+        for deployment in scope.get("deployments", {}).values():
+            if deployment["status"] == "Creating" and when(deployment["ready_at"]) <= now:
+                deployment["status"] = "Active"
+                deployment["updated"] = deployment["ready_at"]
+            update = deployment.get("update")
+            if update and update["status"] == "Updating" and when(update["ready_at"]) <= now:
+                update["status"] = "UpdateCompleted"
+                deployment["model_arn"] = update["model_arn"]
+                deployment["updated"] = update["ready_at"]
+
+
+def _duration(call: Call, key: str, default: float) -> timedelta:
+    return timedelta(seconds=float(settings_of(call.state).get(key, default)))
+
+
+def owned_model(call: Call, identifier: str, allow_foundation: bool = False) -> tuple[str, str]:
+    """(model ARN, base model id) of a model capacity can serve: an Active custom model the caller owns in
+    this Region (a shared model must be copied first), or, where allowed, a provisionable foundation model."""
+    for arn, model in caller_scope(call)["models"].items():
+        if identifier in (arn, model["name"]):
+            if model["status"] != "Active":
+                raise invalid(f"The custom model {arn} is not Active (its status is {model['status']}).")
+            return arn, str(model["base_model_id"])
+    parsed = arns.parse_arn(identifier)
+    if allow_foundation:
+        model_id = (
+            parsed.resource if parsed is not None and parsed.resource_type == "foundation-model" else None
+        )
+        model_id = model_id or (identifier if parsed is None else None)
+        if model_id and foundation_model_available(model_id, call.region):
+            if "PROVISIONED" not in FOUNDATION_MODELS[model_id]["inferenceTypesSupported"]:
+                raise invalid(f"The model {model_id} doesn't support provisioned throughput.")
+            return arns.foundation_model_arn(call.region, model_id), model_id
+    if parsed is not None and parsed.resource_type == "custom-model" and parsed.account != call.account:
+        raise invalid(
+            f"The model {identifier} is owned by account {parsed.account}. A model shared with you can't be "
+            "used directly. Copy it into this account and Region with CreateModelCopyJob first."
+        )
+    if parsed is not None and parsed.region != call.region:
+        raise invalid(f"The model {identifier} is in {parsed.region}, not in {call.region}.")
+    raise not_found(f"Could not find a model with the identifier {identifier}.")
+
+
+# -- provisioned throughput ---------------------------------------------------------------------------------
+
+
+def create_provisioned_model_throughput(call: Call) -> dict[str, Any]:
+    p = call.params
+    throughputs = caller_scope(call)["throughputs"]
+    earlier = repeated(throughputs, p, "the provisioned model")
+    if earlier is not None:
+        return {"provisionedModelArn": earlier}
+    name = p["provisionedModelName"]
+    # ValidationException, not ConflictException: the operation's modelled errors have no conflict.
+    if any(t["name"] == name for t in throughputs.values()):
+        raise invalid(f"A provisioned model named {name} already exists in this account and Region.")
+    model_arn, base_model_id = owned_model(call, p["modelId"], allow_foundation=True)
+    commitment = p.get("commitmentDuration")
+    if commitment is None:
+        uncommitted = sum(
+            1 for t in throughputs.values() if not t["commitment"] and t["base_model_id"] == base_model_id
+        )
+        if uncommitted >= NO_COMMITMENT_THROUGHPUTS_PER_BASE_MODEL:
+            raise SimulatedError(
+                "ServiceQuotaExceededException",
+                f"You have reached the quota of {NO_COMMITMENT_THROUGHPUTS_PER_BASE_MODEL} no-commitment "
+                f"provisioned throughputs for {base_model_id} in this account and Region. Delete one, buy "
+                "a commitment, or request a quota increase through Service Quotas.",
+                400,
+            )
+    arn = arns.provisioned_model_arn(
+        call.region, call.account, arns.resource_id("provisioned-model", next_sequence(call.state))
+    )
+    caller_scope(call, create=True)["throughputs"][arn] = {
+        "name": name,
+        "model_arn": model_arn,
+        "desired_model_arn": model_arn,
+        "base_model_id": base_model_id,
+        "units": p["modelUnits"],
+        "desired_units": p["modelUnits"],
+        "status": "Creating",
+        "commitment": commitment,
+        "commitment_expiration": iso(add_months(call.now, COMMITMENT_MONTHS[commitment]))
+        if commitment
+        else None,
+        "created": iso(call.now),
+        "updated": iso(call.now),
+        "ready_at": iso(call.now + _duration(call, "throughput_seconds", 600)),
+        "tags": tag_dict(p.get("tags")),
+        "token": p.get("clientRequestToken"),
+        "fingerprint": fingerprint(p),
+    }
+    return {"provisionedModelArn": arn}
+
+
+def _throughput(call: Call, identifier: str) -> tuple[str, dict[str, Any]]:
+    for arn, throughput in caller_scope(call)["throughputs"].items():
+        if identifier in (arn, throughput["name"]):
+            return arn, throughput
+    raise not_found(f"Could not find a provisioned model with the identifier {identifier}.")
+
+
+def _throughput_view(arn: str, t: dict[str, Any], region: str) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "provisionedModelName": t["name"],
+        "provisionedModelArn": arn,
+        "modelArn": t["model_arn"],
+        "desiredModelArn": t["desired_model_arn"],
+        "foundationModelArn": arns.foundation_model_arn(region, t["base_model_id"]),
+        "modelUnits": t["units"],
+        "desiredModelUnits": t["desired_units"],
+        "status": t["status"],
+        "creationTime": when(t["created"]),
+        "lastModifiedTime": when(t["updated"]),
+    }
+    if t["commitment"]:
+        view["commitmentDuration"] = t["commitment"]
+        view["commitmentExpirationTime"] = when(t["commitment_expiration"])
+    return view
+
+
+def get_provisioned_model_throughput(call: Call) -> dict[str, Any]:
+    arn, throughput = _throughput(call, call.params["provisionedModelId"])
+    return _throughput_view(arn, throughput, call.region)
+
+
+def list_provisioned_model_throughputs(call: Call) -> dict[str, Any]:
+    p = call.params
+    views = [_throughput_view(arn, t, call.region) for arn, t in caller_scope(call)["throughputs"].items()]
+    views = [
+        v
+        for v in views
+        if p.get("statusEquals", v["status"]) == v["status"]
+        and p.get("modelArnEquals", v["modelArn"]) == v["modelArn"]
+        and p.get("nameContains", "") in v["provisionedModelName"]
+        and in_time_window(v["creationTime"], p.get("creationTimeAfter"), p.get("creationTimeBefore"))
+    ]
+    sort_by_creation(views, "creationTime", "provisionedModelArn", p)
+    items, token = page(views, p)
+    return {"provisionedModelSummaries": items, **token}
+
+
+def update_provisioned_model_throughput(call: Call) -> dict[str, Any]:
+    p = call.params
+    arn, throughput = _throughput(call, p["provisionedModelId"])
+    if throughput["status"] != "InService":
+        raise invalid(
+            f"The provisioned model {arn} can't be updated while its status is {throughput['status']}."
+        )
+    new_name = p.get("desiredProvisionedModelName")
+    if (
+        new_name
+        and new_name != throughput["name"]
+        and any(t["name"] == new_name for t in caller_scope(call)["throughputs"].values())
+    ):
+        raise invalid(f"A provisioned model named {new_name} already exists in this account and Region.")
+    desired: str | None = None
+    if p.get("desiredModelId"):
+        desired, base_model_id = owned_model(call, p["desiredModelId"])
+        if base_model_id != throughput["base_model_id"]:
+            raise invalid(
+                f"The model {desired} is customized from {base_model_id}, but the provisioned model "
+                f"{throughput['name']} serves {throughput['base_model_id']}. A provisioned model can only be "
+                "updated to a model with the same base model."
+            )
+    if new_name:
+        throughput["name"] = new_name
+    if desired is not None and desired != throughput["model_arn"]:
+        throughput["desired_model_arn"] = desired
+        throughput["status"] = "Updating"
+        throughput["ready_at"] = iso(call.now + _duration(call, "throughput_seconds", 600))
+    throughput["updated"] = iso(call.now)
+    return {}
+
+
+def delete_provisioned_model_throughput(call: Call) -> dict[str, Any]:
+    arn, throughput = _throughput(call, call.params["provisionedModelId"])
+    expiry = throughput["commitment_expiration"]
+    if expiry and when(expiry) > call.now:
+        raise invalid(
+            f"The provisioned model {arn} has a {throughput['commitment']} commitment term that ends at "
+            f"{expiry}. You can't delete it before the commitment term ends."
+        )
+    if throughput["status"] in ("Creating", "Updating"):
+        raise conflict(
+            f"The provisioned model {arn} is {throughput['status']}. Try again when it is InService."
+        )
+    del caller_scope(call)["throughputs"][arn]
+    return {}
+
+
+# -- custom model deployments -------------------------------------------------------------------------------
+
+
+def create_custom_model_deployment(call: Call) -> dict[str, Any]:
+    p = call.params
+    deployments = caller_scope(call)["deployments"]
+    earlier = repeated(deployments, p, "the custom model deployment")
+    if earlier is not None:
+        return {"customModelDeploymentArn": earlier}
+    name = p["modelDeploymentName"]
+    # ValidationException, not ConflictException: the operation's modelled errors have no conflict.
+    if any(d["name"] == name for d in deployments.values()):
+        raise invalid(f"A custom model deployment named {name} already exists in this account and Region.")
+    model_arn, _ = owned_model(call, p["modelArn"])
+    arn = arns.deployment_arn(
+        call.region, call.account, arns.resource_id("custom-model-deployment", next_sequence(call.state))
+    )
+    caller_scope(call, create=True)["deployments"][arn] = {
+        "name": name,
+        "model_arn": model_arn,
+        "description": p.get("description"),
+        "status": "Creating",
+        "created": iso(call.now),
+        "updated": iso(call.now),
+        "ready_at": iso(call.now + _duration(call, "deployment_seconds", 300)),
+        "update": None,
+        "tags": tag_dict(p.get("tags")),
+        "token": p.get("clientRequestToken"),
+        "fingerprint": fingerprint(p),
+    }
+    return {"customModelDeploymentArn": arn}
+
+
+def _deployment(call: Call, identifier: str) -> tuple[str, dict[str, Any]]:
+    for arn, deployment in caller_scope(call)["deployments"].items():
+        if identifier in (arn, deployment["name"]):
+            return arn, deployment
+    raise not_found(f"Could not find a custom model deployment with the identifier {identifier}.")
+
+
+def get_custom_model_deployment(call: Call) -> dict[str, Any]:
+    arn, d = _deployment(call, call.params["customModelDeploymentIdentifier"])
+    output: dict[str, Any] = {
+        "customModelDeploymentArn": arn,
+        "modelDeploymentName": d["name"],
+        "modelArn": d["model_arn"],
+        "createdAt": when(d["created"]),
+        "status": d["status"],
+        "lastUpdatedAt": when(d["updated"]),
+    }
+    if d.get("description"):
+        output["description"] = d["description"]
+    if d.get("update"):
+        output["updateDetails"] = {
+            "modelArn": d["update"]["model_arn"],
+            "updateStatus": d["update"]["status"],
+        }
+    return output
+
+
+def list_custom_model_deployments(call: Call) -> dict[str, Any]:
+    p = call.params
+    views = [
+        {
+            "customModelDeploymentArn": arn,
+            "customModelDeploymentName": d["name"],
+            "modelArn": d["model_arn"],
+            "createdAt": when(d["created"]),
+            "status": d["status"],
+            "lastUpdatedAt": when(d["updated"]),
+        }
+        for arn, d in caller_scope(call)["deployments"].items()
+    ]
+    views = [
+        v
+        for v in views
+        if p.get("statusEquals", v["status"]) == v["status"]
+        and p.get("modelArnEquals", v["modelArn"]) == v["modelArn"]
+        and p.get("nameContains", "") in v["customModelDeploymentName"]
+        and in_time_window(v["createdAt"], p.get("createdAfter"), p.get("createdBefore"))
+    ]
+    sort_by_creation(views, "createdAt", "customModelDeploymentArn", p)
+    items, token = page(views, p)
+    return {"modelDeploymentSummaries": items, **token}
+
+
+def _updating(deployment: dict[str, Any]) -> bool:
+    return bool(deployment.get("update") and deployment["update"]["status"] == "Updating")
+
+
+def update_custom_model_deployment(call: Call) -> dict[str, Any]:
+    """Points the deployment at another custom model of the same base model; it stays Active and serves
+    the old model until the update completes (updateDetails tells)."""
+    arn, deployment = _deployment(call, call.params["customModelDeploymentIdentifier"])
+    if deployment["status"] != "Active" or _updating(deployment):
+        state = "being updated" if _updating(deployment) else deployment["status"]
+        raise invalid(f"The custom model deployment {arn} can't be updated while it is {state}.")
+    model_arn, base_model_id = owned_model(call, call.params["modelArn"])
+    current = caller_scope(call)["models"].get(deployment["model_arn"])
+    if current is not None and current["base_model_id"] != base_model_id:
+        raise invalid(
+            f"The model {model_arn} is customized from {base_model_id}, but the deployment serves a model "
+            f"customized from {current['base_model_id']}. Update it to a model with the same base model."
+        )
+    if model_arn != deployment["model_arn"]:
+        deployment["update"] = {
+            "model_arn": model_arn,
+            "status": "Updating",
+            "ready_at": iso(call.now + _duration(call, "deployment_seconds", 300)),
+        }
+        deployment["updated"] = iso(call.now)
+    return {"customModelDeploymentArn": arn}
+
+
+def delete_custom_model_deployment(call: Call) -> dict[str, Any]:
+    arn, deployment = _deployment(call, call.params["customModelDeploymentIdentifier"])
+    if deployment["status"] == "Creating":
+        raise conflict(f"The custom model deployment {arn} is Creating. Try again when it is Active.")
+    del caller_scope(call)["deployments"][arn]
+    return {}
+
+
+CAPACITY_HANDLERS: dict[str, Handler] = {
+    "CreateProvisionedModelThroughput": create_provisioned_model_throughput,
+    "GetProvisionedModelThroughput": get_provisioned_model_throughput,
+    "ListProvisionedModelThroughputs": list_provisioned_model_throughputs,
+    "UpdateProvisionedModelThroughput": update_provisioned_model_throughput,
+    "DeleteProvisionedModelThroughput": delete_provisioned_model_throughput,
+    "CreateCustomModelDeployment": create_custom_model_deployment,
+    "GetCustomModelDeployment": get_custom_model_deployment,
+    "ListCustomModelDeployments": list_custom_model_deployments,
+    "UpdateCustomModelDeployment": update_custom_model_deployment,
+    "DeleteCustomModelDeployment": delete_custom_model_deployment,
+}
