@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reconciler.core.findings import Finding, count_errors
+
 PLAN_FORMAT_VERSION = 1
 
 Change = Literal["create", "update", "delete", "wait"]
@@ -80,10 +82,17 @@ class Plan:
     format_version: int = PLAN_FORMAT_VERSION
     # Things a reviewer must know that are not changes, e.g. a declared name held by an unmanaged resource.
     warnings: tuple[str, ...] = ()
+    # Policy and preflight findings (reconciler/core/findings.py), errors first; an error blocks the plan.
+    findings: tuple[Finding, ...] = ()
 
     @property
     def has_changes(self) -> bool:
         return bool(self.actions)
+
+    @property
+    def blocked(self) -> bool:
+        """True when a policy or preflight error forbids applying this plan."""
+        return count_errors(self.findings) > 0
 
     def summary(self) -> dict[str, int]:
         counts = {"add": 0, "change": 0, "destroy": 0, "wait": 0, "pending_prune": 0}

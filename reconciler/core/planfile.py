@@ -8,7 +8,11 @@ The shape is documented (and checked on load) by schemas/plan.schema.json:
      "actions": [{"address", "change", "service", "operation", "account", "region", "params", "reason",
                   "depends_on", "wave", "before", "after"}, ...],
      "removals": [{"address", "kind", "account", "region", "arn", "reason", "blocked_by"}, ...],
-     "warnings": ["..."]}
+     "warnings": ["..."],
+     "findings": [{"rule", "severity", "message", "fix", "file", "line", "column", "environment", "account",
+                   "region"}, ...]}
+
+`findings` is optional on load (plans saved before policies existed have none).
 
 `Ref` values ("known after apply"), anywhere inside params/before/after, are written as
 {"$ref": address, "attribute": attribute}; no other object in a plan has a "$ref" member, so reading is
@@ -30,6 +34,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 import reconciler
+from reconciler.core.findings import Finding
 from reconciler.core.plan import PLAN_FORMAT_VERSION, Action, Plan, Ref, Removal
 from reconciler.errors import ReconcilerError
 
@@ -94,6 +99,36 @@ def removal_to_json(removal: Removal) -> dict[str, Any]:
     }
 
 
+def finding_to_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity,
+        "message": finding.message,
+        "fix": finding.fix,
+        "file": finding.file,
+        "line": finding.line,
+        "column": finding.column,
+        "environment": finding.environment,
+        "account": finding.account,
+        "region": finding.region,
+    }
+
+
+def finding_from_json(data: Mapping[str, Any]) -> Finding:
+    return Finding(
+        rule=data["rule"],
+        severity=data["severity"],
+        message=data["message"],
+        fix=data["fix"],
+        file=data["file"],
+        line=data["line"],
+        column=data["column"],
+        environment=data.get("environment"),
+        account=data.get("account"),
+        region=data.get("region"),
+    )
+
+
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     """The plan as a JSON-able dict, in the shape of schemas/plan.schema.json (actions in plan order)."""
     return {
@@ -107,6 +142,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "actions": [action_to_json(a) for a in plan.actions],
         "removals": [removal_to_json(r) for r in plan.removals],
         "warnings": list(plan.warnings),
+        "findings": [finding_to_json(f) for f in plan.findings],
     }
 
 
@@ -148,6 +184,7 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
         prune=data["prune"],
         format_version=data["format_version"],
         warnings=tuple(data["warnings"]),
+        findings=tuple(finding_from_json(f) for f in data.get("findings", ())),
     )
 
 

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping
 from itertools import groupby
 from typing import Any
 
+from reconciler.core.findings import Finding, count_errors
 from reconciler.core.plan import Action, Plan, Ref, Removal
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "wait": "="}
@@ -120,9 +121,33 @@ def render_removals(removals: Iterable[Removal], *, color: bool) -> list[str]:
     return lines
 
 
+def render_findings(findings: Iterable[Finding], *, color: bool) -> list[str]:
+    """Policy and preflight findings, one block each: `Error: file:line:column: [rule] message` + the fix."""
+    lines: list[str] = []
+    for finding in findings:
+        label = (
+            _paint("Error: ", "31;1", color)
+            if finding.severity == "error"
+            else _paint("Warning: ", "33;1", color)
+        )
+        lines.append(label + _clean(f"{finding.where}: [{finding.rule}] {finding.message}"))
+        lines.append("  How to fix: " + _clean(finding.fix))
+    return lines
+
+
+def blocked_line(plan: Plan, *, color: bool) -> str | None:
+    """`Plan blocked: N policy/preflight errors...`, or None when nothing blocks the plan."""
+    errors = count_errors(plan.findings)
+    if not errors:
+        return None
+    text = f"Plan blocked by {errors} policy/preflight error{'s' if errors != 1 else ''} (listed first)."
+    return _paint(text, "31;1", color)
+
+
 def render_plan(plan: Plan, *, color: bool) -> str:
     """The whole plan as text (no trailing newline); the same plan always gives the same text."""
-    lines: list[str] = [_paint("Warning: ", "33;1", color) + _clean(warning) for warning in plan.warnings]
+    lines: list[str] = render_findings(plan.findings, color=color)
+    lines += [_paint("Warning: ", "33;1", color) + _clean(warning) for warning in plan.warnings]
     if lines:
         lines.append("")
     if plan.actions:
@@ -142,6 +167,9 @@ def render_plan(plan: Plan, *, color: bool) -> str:
             f"{pending} managed resource{'s' if pending != 1 else ''} no longer declared; "
             f"re-run with --prune to remove {'them' if pending != 1 else 'it'}."
         )
+    blocked = blocked_line(plan, color=color)
+    if blocked:
+        lines.append(blocked)
     return "\n".join(lines)
 
 

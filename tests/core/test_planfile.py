@@ -134,6 +134,7 @@ def test_json_shape() -> None:
         "actions",
         "removals",
         "warnings",
+        "findings",
     ]
     assert document["format_version"] == PLAN_FORMAT_VERSION
     assert document["has_changes"] is True
