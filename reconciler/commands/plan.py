@@ -11,6 +11,7 @@ from reconciler.core.render import render_plan
 from reconciler.pipeline import make_plan, sandbox_requested
 
 EXIT_CHANGES = 2
+EXIT_BLOCKED = 1
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,6 +26,16 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(plan_to_json(plan), indent=2, sort_keys=True))
     else:
         print(render_plan(plan, color=args.color))
+    if plan.blocked:
+        # Printed above with the plan; a blocked plan is not saved, so it cannot be applied.
+        print(
+            "\nThe plan breaks a policy or preflight check (see the errors above)"
+            + (f"; it was not saved to {args.out}." if args.out else "."),
+            file=sys.stderr,
+        )
+        if args.stats:
+            print_call_counts(result.call_counts)
+        return EXIT_BLOCKED
     if args.out:
         save_plan(plan, args.out)
         print(

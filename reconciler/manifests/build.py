@@ -12,6 +12,7 @@ from reconciler.manifests.model import (
     Model,
     ModelPin,
     ModelVersion,
+    Policies,
 )
 from reconciler.manifests.yaml_nodes import LocatedDocument, Path
 
@@ -89,5 +90,24 @@ def build_environment(document: LocatedDocument) -> Environment:
         location=location(document, ("metadata", "name")),
         kms_keys=dict(spec.get("kmsKeys", {})),
         prune=bool(spec.get("prune", False)),
+        policies=build_policies(spec.get("policies", {})),
         locations=_locations(document, ("spec",), spec),
+    )
+
+
+def build_policies(data: dict[str, Any]) -> Policies:
+    def strings(key: str) -> tuple[str, ...] | None:
+        return tuple(data[key]) if key in data else None
+
+    return Policies(
+        promoted_from=data.get("promotedFrom"),
+        allowed_regions=strings("allowedRegions"),
+        allowed_accounts=strings("allowedAccounts"),
+        require_kms=bool(data.get("requireKms", False)),
+        required_evidence=data.get("requiredEvidence"),
+        max_model_units=data.get("maxModelUnits"),
+        allowed_commitments=cast("tuple[Commitment, ...] | None", strings("allowedCommitments")),
+        protected=bool(data.get("protected", False)),
+        allow_removals=tuple(data.get("allowRemovals", ())),
+        severity=dict(data.get("severity", {})),
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 from reconciler.errors import ManifestError, ManifestErrors
 from reconciler.manifests.build import build_environment, build_model
 from reconciler.manifests.model import Environment, Manifests, Model
+from reconciler.manifests.policy_checks import policy_errors
 from reconciler.manifests.references import reference_errors
 from reconciler.manifests.schema import schema_errors
 from reconciler.manifests.yaml_nodes import LocatedDocument, parse_document
@@ -78,6 +79,7 @@ def load_manifests(root: Path) -> Manifests:
         else:
             environments.append(build_environment(document))
     errors.extend(reference_errors(models, environments, unusable_models=unusable_models))
+    errors.extend(policy_errors(environments))
     if errors:
         raise ManifestErrors(errors)
     return Manifests(

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 CapacityType = Literal["provisioned", "on-demand", "none"]
 Commitment = Literal["none", "OneMonth", "SixMonths"]
+RuleSeverity = Literal["error", "warning"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,27 @@ class ModelPin:
 
 
 @dataclass(frozen=True, slots=True)
+class Policies:
+    """An environment's `spec.policies` (evaluated by reconciler/policies); None / empty = rule not set."""
+
+    promoted_from: str | None = None
+    allowed_regions: tuple[str, ...] | None = None
+    allowed_accounts: tuple[str, ...] | None = None
+    require_kms: bool = False
+    # A JSON Schema over each pinned version's evidence.
+    required_evidence: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    max_model_units: int | None = None
+    allowed_commitments: tuple[Commitment, ...] | None = None
+    protected: bool = False
+    allow_removals: tuple[str, ...] = ()
+    # Rule name -> severity; rules not listed are errors.
+    severity: Mapping[str, RuleSeverity] = field(default_factory=dict, compare=False, hash=False)
+
+    def severity_of(self, rule: str) -> RuleSeverity:
+        return self.severity.get(rule, "error")
+
+
+@dataclass(frozen=True, slots=True)
 class Environment:
     name: str
     account_id: str
@@ -82,7 +104,9 @@ class Environment:
     # Region -> KMS key (ARN, id or alias) that copies into that Region are encrypted with.
     kms_keys: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
     prune: bool = False
-    # Where individual fields were written ("account.id", "regions[1]", "kmsKeys.us-east-1", ...).
+    policies: Policies = field(default_factory=Policies)
+    # Where individual fields were written ("account.id", "regions[1]", "kmsKeys.us-east-1",
+    # "policies.promotedFrom", ...).
     locations: Mapping[str, Location] = field(default_factory=dict, compare=False, hash=False)
 
     def where(self, key: str) -> Location:
