@@ -1,0 +1,53 @@
+"""A copy of the example repository with its own sandbox, and helpers to edit it like a pull request."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Repo:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def edit(self, name: str, old: str, new: str) -> None:
+        path = self.root / name
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {name}"
+        path.write_text(text.replace(old, new, 1))
+
+    def where(self, name: str, needle: str, offset: int = 0) -> str:
+        """`name:line:column` of the first `needle` in the file (column of its first character + offset)."""
+        for number, line in enumerate((self.root / name).read_text().splitlines(), start=1):
+            if needle in line:
+                return f"{name}:{number}:{line.index(needle) + 1 + offset}"
+        raise AssertionError(f"{needle!r} not in {name}")
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
+    root = tmp_path / "repo"
+    for folder in ("models", "environments"):
+        shutil.copytree(REPO / folder, root / folder)
+    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(tmp_path / "sandbox"))
+    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
+    return Repo(root)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def plan_json(capsys: pytest.CaptureFixture[str], repo: Repo) -> tuple[int, list[dict[str, object]]]:
+    code, out, _ = run(capsys, "plan", "--sandbox", "--root", str(repo.root), "--json")
+    findings: list[dict[str, object]] = json.loads(out)["findings"]
+    return code, findings
