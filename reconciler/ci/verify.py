@@ -1,0 +1,106 @@
+"""Apply on merge applies only what was reviewed: compare the plan reviewers saw on the pull request with a
+fresh plan of the merged commit (pure; no AWS, no GitHub).
+
+- Same manifests and same live state as the reviewed plan: apply the reviewed plan file itself.
+- Something changed, but every action is the same exact request: apply the fresh plan (it is the reviewed
+  one, recomputed).
+- Any action differs, appears or disappears: stop, and say which.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from reconciler.core.plan import Action, Plan
+from reconciler.core.planfile import action_to_json
+
+Decision = Literal["apply-reviewed", "apply-fresh", "stop"]
+MAX_DIFFERENCES_SHOWN = 30
+REQUEST_MEMBERS = ("change", "service", "operation", "account", "region", "params", "depends_on")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    decision: Decision
+    reason: str
+    differences: tuple[str, ...] = ()
+
+
+def _request(action: Action) -> dict[str, Any]:
+    """What makes an action the same AWS call (its display fields and explanation do not)."""
+    data = action_to_json(action)
+    return {k: data[k] for k in REQUEST_MEMBERS}
+
+
+def _changed_members(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    keys = []
+    for key in sorted(set(old) | set(new)):
+        if key == "params":
+            keys += [f"params.{p}" for p in _changed_members(old.get(key, {}), new.get(key, {}))]
+        elif old.get(key) != new.get(key):
+            keys.append(key)
+    return keys
+
+
+def _one_line(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)[:160]
+
+
+def differences(reviewed: Plan, fresh: Plan) -> list[str]:
+    """One line per action that is not the same request in both plans, by address."""
+    old = {a.address: _request(a) for a in reviewed.actions}
+    new = {a.address: _request(a) for a in fresh.actions}
+    lines = []
+    for address in sorted(set(old) | set(new)):
+        if address not in new:
+            lines.append(f"- {address}: reviewed, but no longer planned ({old[address]['operation']})")
+        elif address not in old:
+            operation = new[address]["operation"]
+            lines.append(f"+ {address}: planned now, but not in the reviewed plan ({operation})")
+        elif old[address] != new[address]:
+            members = _changed_members(old[address], new[address])
+            detail = ", ".join(
+                f"{m}: {_one_line(_dig(old[address], m))} -> {_one_line(_dig(new[address], m))}"
+                for m in members[:3]
+            )
+            lines.append(f"~ {address}: differs ({detail})")
+    return lines
+
+
+def _dig(data: dict[str, Any], dotted: str) -> Any:
+    value: Any = data
+    for key in dotted.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def verify(reviewed: Plan, fresh: Plan) -> Verdict:
+    if (
+        reviewed.manifests_fingerprint == fresh.manifests_fingerprint
+        and reviewed.live_fingerprint == fresh.live_fingerprint
+    ):
+        return Verdict("apply-reviewed", "the reviewed plan is current: same manifests, same AWS state")
+    found = differences(reviewed, fresh)
+    changed = []
+    if reviewed.manifests_fingerprint != fresh.manifests_fingerprint:
+        changed.append("the manifests")
+    if reviewed.live_fingerprint != fresh.live_fingerprint:
+        changed.append("AWS")
+    what = " and ".join(changed)
+    if not found:
+        return Verdict(
+            "apply-fresh",
+            f"{what} changed since the review, but the fresh plan makes exactly the reviewed requests",
+        )
+    shown = found[:MAX_DIFFERENCES_SHOWN]
+    if len(found) > len(shown):
+        shown.append(f"... and {len(found) - len(shown)} more")
+    return Verdict(
+        "stop",
+        f"{what} changed since the review and the plan is no longer the one reviewers approved "
+        f"({len(found)} action(s) differ); nothing was applied. Open a pull request (or push to this one's "
+        "branch and merge again) so the new plan gets reviewed",
+        tuple(shown),
+    )

@@ -1,0 +1,48 @@
+"""`ci plan-pr|fork-notice|apply-merged|drift`: the steps of the GitHub Actions workflows
+(.github/workflows/); each reads its context from the Actions environment (GITHUB_*)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from reconciler.ci.actions_env import ActionsRun
+from reconciler.pipeline import sandbox_requested
+
+
+def run(args: argparse.Namespace) -> int:
+    actions = ActionsRun.from_environment()
+    sandbox = sandbox_requested(args.sandbox)
+    if args.step == "plan-pr":
+        from reconciler.ci.steps import plan_pull_request
+
+        return plan_pull_request(actions, args.root, args.out or Path("plan.json"), sandbox=sandbox)
+    if args.step == "fork-notice":
+        from reconciler.ci.steps import fork_notice
+
+        return fork_notice(actions)
+    if args.step == "drift":
+        from reconciler.ci.steps import drift
+
+        return drift(actions, args.root, args.out or Path("drift-plan.json"), sandbox=sandbox)
+    from reconciler.ci.merge import apply_merged
+
+    return apply_merged(actions, args.root, args.workdir, sandbox=sandbox)
+
+
+def add_parser(commands: Any, add_common: Any) -> None:
+    parser = commands.add_parser("ci", help="steps of the GitHub Actions workflows (plan, apply, drift)")
+    add_common(parser)
+    parser.set_defaults(run=run)
+    parser.add_argument(
+        "step",
+        choices=["plan-pr", "fork-notice", "apply-merged", "drift"],
+        help="plan-pr: plan + sticky PR comment; fork-notice: explain why a fork PR gets no plan; "
+        "apply-merged: apply the reviewed plan of the merged PR; drift: open/update/close the drift issue",
+    )
+    parser.add_argument("--sandbox", action="store_true", help="use the embedded simulated AWS estate")
+    parser.add_argument("-out", "--out", dest="out", type=Path, metavar="FILE", help="where to save the plan")
+    parser.add_argument(
+        "--workdir", type=Path, default=Path(".bedrock-gitops"), metavar="DIR", help="apply-merged's files"
+    )

@@ -1,0 +1,1 @@
+"""Pull request comments: a plan (+ policy findings, apply report) rendered as GitHub Markdown."""

@@ -1,0 +1,203 @@
+"""A local stand-in for the GitHub REST API (only the endpoints the CI steps use), served by http.server
+on 127.0.0.1: tests never reach the network."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+TOKEN = "test-token"
+BOT = "github-actions[bot]"
+LIMIT = 65_536
+
+
+@dataclass
+class FakeState:
+    repository: str = "acme/models"
+    comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)
+    pulls_by_commit: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    artifacts: list[dict[str, Any]] = field(default_factory=list)
+    blobs: dict[str, bytes] = field(default_factory=dict)
+    read_only: bool = False  # the token a fork's pull_request run gets
+    page_size: int = 100
+    requests: list[tuple[str, str, Any]] = field(default_factory=list)
+    blob_authorization: list[str | None] = field(default_factory=list)
+    next_id: int = 1000
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def add_comment(self, number: int, body: str, login: str = BOT) -> dict[str, Any]:
+        comment = {"id": self.new_id(), "body": body, "user": {"login": login}}
+        self.comments.setdefault(number, []).append(comment)
+        return comment
+
+    def writes(self) -> list[tuple[str, str]]:
+        return [(m, p) for m, p, _ in self.requests if m != "GET"]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    state: FakeState
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _reply(self, status: int, payload: Any = None, headers: dict[str, str] | None = None) -> None:
+        raw = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(raw)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(length)) if length else None
+
+    def _page(self, items: list[Any], query: dict[str, list[str]], wrap: str | None = None) -> None:
+        size = min(int(query.get("per_page", ["30"])[0]), self.state.page_size)
+        page = int(query.get("page", ["1"])[0])
+        chunk = items[(page - 1) * size : page * size]
+        headers = {}
+        if page * size < len(items):
+            url = urlparse(self.path)
+            rest = {k: v[0] for k, v in query.items() if k != "page"}
+            params = "&".join(f"{k}={v}" for k, v in rest.items())
+            host = self.headers["Host"]
+            headers["Link"] = f'<http://{host}{url.path}?{params}&page={page + 1}>; rel="next"'
+        self._reply(200, {"total_count": len(items), wrap: chunk} if wrap else chunk, headers)
+
+    def _handle(self, method: str) -> None:
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        body = self._body() if method in ("POST", "PATCH") else None
+        self.state.requests.append((method, url.path, body))
+        if url.path.startswith("/blob/"):
+            self.state.blob_authorization.append(self.headers.get("Authorization"))
+            raw = self.state.blobs[url.path.removeprefix("/blob/")]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/zip")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+            return
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self._reply(401, {"message": "Bad credentials"})
+            return
+        if method != "GET" and self.state.read_only:
+            self._reply(403, {"message": "Resource not accessible by integration"})
+            return
+        prefix = f"/repos/{self.state.repository}"
+        if not url.path.startswith(prefix + "/"):
+            self._reply(404, {"message": "Not Found"})
+            return
+        self._route(method, url.path.removeprefix(prefix), query, body)
+
+    def _route(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> None:
+        state = self.state
+        if m := re.fullmatch(r"/issues/(\d+)/comments", path):
+            number = int(m.group(1))
+            if method == "GET":
+                self._page(state.comments.get(number, []), query)
+            elif len(body["body"]) > LIMIT:
+                errors = [{"message": "body is too long"}]
+                self._reply(422, {"message": "Validation Failed", "errors": errors})
+            else:
+                self._reply(201, state.add_comment(number, body["body"]))
+            return
+        if m := re.fullmatch(r"/issues/comments/(\d+)", path):
+            ident = int(m.group(1))
+            for comments in state.comments.values():
+                for comment in comments:
+                    if comment["id"] == ident:
+                        if method == "DELETE":
+                            comments.remove(comment)
+                            self._reply(204)
+                        elif len(body["body"]) > LIMIT:
+                            self._reply(422, {"message": "Validation Failed"})
+                        else:
+                            comment["body"] = body["body"]
+                            self._reply(200, comment)
+                        return
+            self._reply(404, {"message": "Not Found"})
+            return
+        if path == "/issues":
+            if method == "GET":
+                label = query.get("labels", [""])[0]
+                found = [
+                    i
+                    for i in state.issues.values()
+                    if i["state"] == query.get("state", ["open"])[0] and label in i["labels"]
+                ]
+                self._page(found, query)
+            else:
+                number = len(state.issues) + 1
+                issue = {
+                    "number": number,
+                    "title": body["title"],
+                    "body": body["body"],
+                    "labels": body.get("labels", []),
+                    "state": "open",
+                    "user": {"login": BOT},
+                }
+                state.issues[number] = issue
+                self._reply(201, issue)
+            return
+        if m := re.fullmatch(r"/issues/(\d+)", path):
+            issue = state.issues[int(m.group(1))]
+            issue.update({k: v for k, v in body.items() if k in ("title", "body", "state")})
+            self._reply(200, issue)
+            return
+        if m := re.fullmatch(r"/commits/([0-9a-f]+)/pulls", path):
+            self._page(state.pulls_by_commit.get(m.group(1), []), query)
+            return
+        if path == "/actions/artifacts":
+            name = query.get("name", [""])[0]
+            self._page([a for a in state.artifacts if a["name"] == name], query, wrap="artifacts")
+            return
+        if m := re.fullmatch(r"/actions/artifacts/(\d+)/zip", path):
+            host = self.headers["Host"]
+            self.send_response(302)
+            self.send_header("Location", f"http://{host}/blob/{m.group(1)}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._reply(404, {"message": "Not Found"})
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+
+@contextmanager
+def serve(state: FakeState) -> Iterator[str]:
+    """The base URL of a server answering from `state` (for GITHUB_API_URL)."""
+    handler = type("Handler", (_Handler,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
