@@ -73,6 +73,50 @@ def build_parser() -> argparse.ArgumentParser:
         "--prune", action="store_true", help="plan removal of managed resources no longer declared"
     )
 
+    apply = commands.add_parser(
+        "apply", help="make AWS match the manifests (a saved plan, or a fresh one after confirmation)"
+    )
+    _add_common(apply)
+    _add_aws(apply)
+    apply.add_argument(
+        "planfile", nargs="?", type=Path, metavar="PLANFILE", help="a plan saved with `plan -out` (no prompt)"
+    )
+    apply.add_argument(
+        "-auto-approve", "--auto-approve", dest="auto_approve", action="store_true", help="do not ask"
+    )
+    apply.add_argument(
+        "--prune", action="store_true", help="also remove managed resources no longer declared"
+    )
+    apply.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop waiting after SECONDS, leaving jobs running (exit 1; the next apply resumes them)",
+    )
+    apply.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="write the JSON apply report here (default: PLANFILE.report.json)",
+    )
+    apply.add_argument("--lock-reason", metavar="TEXT", help="why this apply runs, shown to anyone it blocks")
+    apply.add_argument(
+        "--poll-seconds",
+        type=float,
+        metavar="SECONDS",
+        help="seconds between status checks of copy jobs and capacity (default 30; 0.5 in the sandbox)",
+    )
+
+    unlock = commands.add_parser("force-unlock", help="break the apply lock of an apply that died")
+    _add_common(unlock)
+    unlock.add_argument("lock_id", metavar="LOCK_ID", help="the id printed by the apply that holds the lock")
+    unlock.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="the embedded simulated estate (also: BEDROCK_GITOPS_SANDBOX=1)",
+    )
+    unlock.add_argument("-force", "--force", dest="force", action="store_true", help="do not ask")
+
     show = commands.add_parser("show", help="show a saved plan")
     _add_common(show)
     show.add_argument("planfile", type=Path, metavar="FILE")
@@ -131,6 +175,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from reconciler.commands import plan
 
         return plan.run(args)
+    if args.command == "apply":
+        from reconciler.commands import apply
+
+        return apply.run(args)
+    if args.command == "force-unlock":
+        from reconciler.commands import force_unlock
+
+        return force_unlock.run(args)
     if args.command == "show":
         from reconciler.commands import show
 

@@ -5,20 +5,27 @@ Everything AWS-specific is behind `AwsTarget`: the real credential chain, or the
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.core.desired import DesiredState, desired_state
 from reconciler.core.diff import compute_plan, tag_reads
+from reconciler.core.findings import sort_findings
 from reconciler.core.live import LiveState
 from reconciler.core.plan import Plan
 from reconciler.core.scopes import scopes_to_read
 from reconciler.manifests.load import load_manifests
 from reconciler.manifests.model import Manifests
+from reconciler.policies import evaluate_policies
+
+if TYPE_CHECKING:
+    from reconciler.aws.clients import AwsClients
 
 SANDBOX_ENV_VAR = "BEDROCK_GITOPS_SANDBOX"
 
@@ -60,26 +67,45 @@ def make_plan(
 ) -> PlanResult:
     # Manifests are loaded and validated before any AWS client exists: invalid input never calls AWS.
     manifests = load_manifests(root)
-    desired = desired_state(manifests)
-    reads = scopes_to_read(manifests)
-    prune = prune or any(env.prune for env in manifests.environments)
+    with aws_clients(manifests, root, sandbox=sandbox, sandbox_dir=sandbox_dir) as clients:
+        return plan_with(manifests, clients, prune=prune, max_workers=max_workers)
 
+
+@contextmanager
+def aws_clients(
+    manifests: Manifests, root: Path, *, sandbox: bool, sandbox_dir: Path | None = None
+) -> Iterator[AwsClients]:
+    """Clients for every account the manifests declare (the sandbox's, or real AWS), open for the block."""
     from reconciler.aws.clients import AwsClients
-    from reconciler.aws.discovery import discover, read_tags
 
     if sandbox and sandbox_dir is None:
         from reconciler.sandbox.estate import sandbox_directory
 
         sandbox_dir = sandbox_directory(root)
+    reads = scopes_to_read(manifests)
     with aws_base_session(sandbox=sandbox, sandbox_dir=sandbox_dir) as session:
         roles = {read.scope.account: read.role_arn for read in reads.values()}
-        clients = AwsClients(session, roles)  # type: ignore[arg-type]
-        live = discover(clients, reads, max_workers=max_workers)
-        needed = tag_reads(desired, live)
-        if needed:
-            live = live.with_tags(read_tags(clients, needed, max_workers=max_workers))
-        counts = clients.call_counts()
+        yield AwsClients(session, roles)  # type: ignore[arg-type]
+
+
+def plan_with(
+    manifests: Manifests, clients: AwsClients, *, prune: bool = False, max_workers: int = 16
+) -> PlanResult:
+    """Read the live state the manifests need through `clients` and compute the plan."""
+    from reconciler.aws.discovery import discover, read_tags
+
+    desired = desired_state(manifests)
+    reads = scopes_to_read(manifests)
+    prune = prune or any(env.prune for env in manifests.environments)
+    live = discover(clients, reads, max_workers=max_workers)
+    needed = tag_reads(desired, live)
+    if needed:
+        live = live.with_tags(read_tags(clients, needed, max_workers=max_workers))
+    counts = clients.call_counts()
     plan = compute_plan(
         desired, live, manifests_fingerprint=manifests.fingerprint, prune=prune, now=datetime.now(UTC)
     )
+    # Policies judge the manifests and the plan (reconciler/policies); their findings travel in the plan.
+    findings = evaluate_policies(manifests, desired, plan)
+    plan = dataclasses.replace(plan, findings=sort_findings(findings))
     return PlanResult(manifests, desired, live, plan, counts)

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
 RetryMode = Literal["standard", "adaptive"]
-Service = Literal["bedrock", "ram", "sts"]
+Service = Literal["bedrock", "ram", "sts", "dynamodb"]
 
 SESSION_NAME_PREFIX = "bedrock-gitops"
 # Standard mode's default of 3 attempts gives up too early on Bedrock's low control-plane rate limits: at
@@ -128,6 +128,8 @@ class AwsClients:
     def client(self, service: Literal["ram"], account: str, region: str) -> RAMClient: ...
     @overload
     def client(self, service: Literal["sts"], account: str, region: str) -> STSClient: ...
+    @overload
+    def client(self, service: Literal["dynamodb"], account: str, region: str) -> Any: ...
     def client(self, service: Service, account: str, region: str) -> Any:
         """The cached client; the first call for an account assumes its role (AwsAccessError if refused)."""
         key = (service, account, region)
@@ -150,6 +152,10 @@ class AwsClients:
 
     def ram(self, account: str, region: str) -> RAMClient:
         return self.client("ram", account, region)
+
+    def base_account(self, region: str) -> str:
+        """The account of the base credentials (the CI's tooling account), asked of STS once."""
+        return self._own_account(region)
 
     def call_counts(self) -> dict[str, int]:
         """API calls made so far, by `service.Operation` (e.g. `bedrock.ListCustomModels`), retries not

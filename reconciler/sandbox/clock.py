@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import MutableMapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 
@@ -33,3 +34,25 @@ def set_scale(state: MutableMapping[str, Any], scale: float) -> None:
     """Re-anchor first, so time already elapsed keeps the old scale."""
     anchor(state, now(state))
     state.setdefault("settings", {})["time_scale"] = scale
+
+
+class SandboxClock:
+    """The apply executor's clock over a sandbox's simulated time: `sleep` moves the simulated clock instead
+    of waiting, so a test applies hour-long copy jobs in milliseconds (with time_scale 0)."""
+
+    def __init__(self, directory: Path) -> None:
+        from reconciler.sandbox.statefile import StateFile
+
+        self._store = StateFile(directory, _no_initial_state)
+
+    def now(self) -> float:
+        with self._store.locked(write=False) as state:
+            return now(state).timestamp()
+
+    def sleep(self, seconds: float) -> None:
+        with self._store.locked(write=True) as state:
+            advance(state, seconds)
+
+
+def _no_initial_state() -> dict[str, Any]:
+    raise RuntimeError("SandboxClock needs an existing sandbox (open it once first)")

@@ -24,6 +24,10 @@ DIRECTORY_ENV_VAR = "BEDROCK_GITOPS_SANDBOX_DIR"
 RECORD_ENV_VAR = "BEDROCK_GITOPS_SANDBOX_RECORD"
 # The base credentials belong to the organization's management (tooling) account in moto.
 BASE_ACCESS_KEY = "testing"
+MANAGEMENT_ACCOUNT = "123456789012"
+LOCK_TABLE = "bedrock-gitops-locks"
+LOCK_REGION = "us-east-1"
+LOCK_KEY_ATTRIBUTE = "LockKey"
 STATE_FORMAT = 1
 
 
@@ -32,19 +36,26 @@ def sandbox_directory(root: Path) -> Path:
     return Path(configured) if configured else root / ".sandbox"
 
 
-def initial_state() -> State:
+def initial_state(estate: State | None = None) -> State:
+    """`estate` (a document from seed.py or synthetic.py) with default settings and a clock; the seed if
+    None."""
     from reconciler.sandbox.seed import seed_state
 
-    state = seed_state()
+    state = copy.deepcopy(estate) if estate is not None else seed_state()
+    # The apply lock's DynamoDB table (reconciler/aws/lock.py defaults), in the tooling account.
+    tooling = state["dynamodb"] = state.get("dynamodb") or {}
+    tooling.setdefault(f"{MANAGEMENT_ACCOUNT}/{LOCK_REGION}", {}).setdefault(
+        LOCK_TABLE, {"key": LOCK_KEY_ATTRIBUTE, "items": {}}
+    )
     state["settings"] = copy.deepcopy(DEFAULT_SETTINGS)
     clock.anchor(state, datetime.now(UTC).replace(microsecond=0))
     return state
 
 
 def _simulation(store: StateFile, record_file: Path | None) -> Simulation:
-    from reconciler.sandbox import bedrock, ram
+    from reconciler.sandbox import bedrock, dynamodb, ram
 
-    handlers = {"bedrock": bedrock.HANDLERS, "ram": ram.HANDLERS}
+    handlers = {"bedrock": bedrock.HANDLERS, "ram": ram.HANDLERS, "dynamodb": dynamodb.HANDLERS}
     return Simulation(store, handlers, record_file, settle=bedrock.settle)
 
 
@@ -110,8 +121,9 @@ class SandboxEstate:
                 else:
                     state["settings"][key] = copy.deepcopy(value)
 
-    def reset(self) -> None:
-        self.store.replace(initial_state())
+    def reset(self, estate: State | None = None) -> None:
+        """Back to the seed, or to a generated estate (see synthetic.py), with default settings."""
+        self.store.replace(initial_state(estate))
 
     def now(self) -> datetime:
         with self.store.locked(write=False) as state:

@@ -31,7 +31,7 @@ from reconciler.sandbox.restjson import decode_request, encode_error, encode_res
 from reconciler.sandbox.shapes import request_problems, response_problems, validation_message
 from reconciler.sandbox.statefile import StateFile
 
-SIMULATED_SERVICES = frozenset({"bedrock", "ram"})
+SIMULATED_SERVICES = frozenset({"bedrock", "ram", "dynamodb"})
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
 READ_ONLY_PREFIXES = ("List", "Get")
 
@@ -115,7 +115,9 @@ class Simulation:
             output = self._dispatch(service, operation, account, region, params)
         except SimulatedError as error:
             self._record(RecordedRequest(service, operation, account, region, params, error.code))
-            return _response(str(request.url), *encode_error(error.code, error.message, error.status))
+            return _response(
+                str(request.url), *encode_error(error.code, error.message, error.status, service)
+            )
         self._record(RecordedRequest(service, operation, account, region, params, None))
         problems = response_problems(service, operation, output)
         if problems:

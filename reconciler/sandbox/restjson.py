@@ -94,6 +94,11 @@ def decode_request(
     shape = model.input_shape
     if shape is None:
         return {}
+    if _is_json_protocol(service):
+        # The JSON protocol (DynamoDB) sends the input members as they are, in the body.
+        raw_body = body.decode() if isinstance(body, bytes) else (body or "")
+        decoded: dict[str, Any] = json.loads(raw_body) if raw_body.strip() else {}
+        return decoded
     split = urlsplit(url)
     labels = {}
     match = _uri_pattern(model.http["requestUri"]).fullmatch(split.path)
@@ -145,6 +150,12 @@ def encode_response(
     service: str, operation: str, output: dict[str, Any]
 ) -> tuple[int, dict[str, str], bytes]:
     """(status, headers, body) for a successful call."""
+    if _is_json_protocol(service):
+        return (
+            200,
+            {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "sandbox"},
+            (json.dumps(output).encode()),
+        )
     model = operation_model(service, operation)
     status = int(model.http.get("responseCode", 200))
     headers = {"Content-Type": "application/json", "x-amzn-RequestId": "sandbox"}
@@ -163,6 +174,15 @@ def encode_response(
     return status, headers, json.dumps(body).encode()
 
 
-def encode_error(code: str, message: str, status: int) -> tuple[int, dict[str, str], bytes]:
+def encode_error(
+    code: str, message: str, status: int, service: str = ""
+) -> tuple[int, dict[str, str], bytes]:
     headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code, "x-amzn-RequestId": "sandbox"}
-    return status, headers, json.dumps({"message": message}).encode()
+    body: dict[str, str] = {"message": message}
+    if service and _is_json_protocol(service):
+        body["__type"] = f"{service_model(service).metadata.get('targetPrefix', service)}#{code}"
+    return status, headers, json.dumps(body).encode()
+
+
+def _is_json_protocol(service: str) -> bool:
+    return service_model(service).protocol == "json"

@@ -1,0 +1,134 @@
+"""The I/O shell of `apply`: lock the estate, re-read live state, refuse a stale plan, execute, report.
+
+Order of a run (a crash between any two steps leaves nothing the next run cannot finish):
+  1. load and validate the manifests (no AWS call for invalid input);
+  2. take the estate's lock (one apply at a time);
+  3. read live state and plan afresh; with a saved plan, refuse it if the manifests or the live state
+     changed since it was made (Terraform's stale plan rule), otherwise apply exactly the saved plan;
+  4. execute the actions in dependency order; 5. write the report; release the lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.aws.executor import ExecutionOptions, Progress, execute
+from reconciler.aws.lock import DynamoDbLock, LockSettings
+from reconciler.aws.steps import Clock
+from reconciler.core.apply_report import ApplyReport, write_report
+from reconciler.core.plan import Action, Plan
+from reconciler.core.planfile import load_plan, plan_to_json
+from reconciler.errors import ReconcilerError
+from reconciler.manifests.load import load_manifests
+from reconciler.manifests.model import Manifests
+from reconciler.pipeline import aws_clients, plan_with
+
+REPLAN_HINT = "Make a new plan with `bedrock-gitops plan -out FILE`, review it, then apply that file."
+
+
+class StalePlanError(ReconcilerError):
+    pass
+
+
+@dataclass(frozen=True)
+class ApplyRequest:
+    root: Path
+    sandbox: bool
+    planfile: Path | None = None
+    prune: bool = False
+    report_path: Path | None = None
+    options: ExecutionOptions = field(default_factory=ExecutionOptions)
+    lock_settings: LockSettings = field(default_factory=LockSettings)
+    lock_reason: str = ""
+    sandbox_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    plan: Plan
+    # None when nothing was executed (no changes, or the user declined).
+    report: ApplyReport | None
+    report_path: Path | None
+
+
+def apply(
+    request: ApplyRequest,
+    *,
+    confirm: Callable[[Plan], bool],
+    progress: Progress | None = None,
+    clock: Clock | None = None,
+    before_step: Callable[[Action], None] | None = None,
+) -> ApplyResult:
+    """Apply the saved plan `request.planfile`, or a fresh plan once `confirm(plan)` says yes."""
+    saved = load_plan(request.planfile) if request.planfile is not None else None
+    manifests = load_manifests(request.root)
+    if saved is not None and saved.manifests_fingerprint != manifests.fingerprint:
+        raise StalePlanError(
+            f"the saved plan {request.planfile} is stale: the manifests changed since it was made "
+            f"({saved.created_at}). Nothing was applied. {REPLAN_HINT}"
+        )
+    prune = saved.prune if saved is not None else request.prune
+    with aws_clients(
+        manifests, request.root, sandbox=request.sandbox, sandbox_dir=request.sandbox_dir
+    ) as clients:
+        settings = request.lock_settings
+        lock_account = settings.account or clients.base_account(settings.region)
+        lock_client = clients.client("dynamodb", lock_account, settings.region)
+        lock = DynamoDbLock(lock_client, settings)
+        reason = request.lock_reason or (
+            f"apply {request.planfile}" if request.planfile is not None else "apply"
+        )
+        with lock.held(reason) as held:
+            fresh = plan_with(manifests, clients, prune=prune, max_workers=request.options.max_workers).plan
+            plan = fresh if saved is None else _checked_saved_plan(saved, fresh, request.planfile)
+            _check_accounts(plan, manifests)
+            if not plan.has_changes or (saved is None and not confirm(plan)):
+                return ApplyResult(plan, None, None)
+            report = execute(
+                plan,
+                clients,
+                options=request.options,
+                clock=clock,
+                progress=progress,
+                lock_id=held.lock_id,
+                before_step=before_step,
+            )
+    report_path = request.report_path or (
+        request.planfile.with_name(request.planfile.name + ".report.json") if request.planfile else None
+    )
+    if report_path is not None:
+        write_report(report, report_path)
+    return ApplyResult(plan, report, report_path)
+
+
+def _checked_saved_plan(saved: Plan, fresh: Plan, planfile: Path | None) -> Plan:
+    if saved.live_fingerprint != fresh.live_fingerprint:
+        raise StalePlanError(
+            f"the saved plan {planfile} is stale: the live state in AWS changed since it was made "
+            f"({saved.created_at}). Nothing was applied. {REPLAN_HINT}"
+        )
+    if _actions_json(saved) != _actions_json(fresh):
+        raise StalePlanError(
+            f"the saved plan {planfile} no longer matches what this version of bedrock-gitops plans for the "
+            f"same manifests and live state. Nothing was applied. {REPLAN_HINT}"
+        )
+    return saved
+
+
+def _actions_json(plan: Plan) -> object:
+    document = plan_to_json(plan)
+    return (document["actions"], document["removals"])
+
+
+def _check_accounts(plan: Plan, manifests: Manifests) -> None:
+    """Never a call into an account the manifests do not declare, even from a hand-edited plan file."""
+    declared = {env.account_id for env in manifests.environments}
+    declared |= {model.source_account for model in manifests.models}
+    strangers = sorted({action.account for action in plan.actions} - declared)
+    if strangers:
+        raise ReconcilerError(
+            f"the plan acts in account(s) {', '.join(strangers)}, which no manifest declares; refusing. "
+            + REPLAN_HINT
+        )

@@ -1,0 +1,346 @@
+"""One plan action, carried out against AWS: the call, and for asynchronous resources the wait until the
+resource is usable (a copy job Completed, a throughput InService, a deployment Active).
+
+A step is idempotent by construction: creates carry the plan's deterministic client tokens, so repeating a
+step after a crash or a lost response makes AWS ignore the repeat instead of creating a duplicate.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from reconciler.aws.clients import AwsClients
+from reconciler.core.apply_report import CallRecord
+from reconciler.core.plan import Action
+from reconciler.core.tags import is_managed
+
+# Request members that do not identify anything: left out of the report.
+_UNREPORTED_MEMBERS = frozenset({"clientRequestToken", "clientToken", "tags", "targetModelTags"})
+_THROTTLING_CODES = frozenset(
+    {"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"}
+)
+# On top of botocore's own retries: a step survives a long throttling storm instead of failing the apply.
+_EXTRA_THROTTLE_RETRIES = 6
+_BACKOFF_BASE_SECONDS = 1.0
+_BACKOFF_CAP_SECONDS = 30.0
+
+
+class Clock(Protocol):
+    """Time as the executor sees it: real time, or the sandbox's simulated time in tests."""
+
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class StepFailedError(Exception):
+    def __init__(self, message: str, outputs: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.outputs = dict(outputs or {})
+
+
+class StepTimeoutError(Exception):
+    def __init__(self, message: str, outputs: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.outputs = dict(outputs or {})
+
+
+@dataclass
+class StepContext:
+    clients: AwsClients
+    clock: Clock
+    poll_seconds: float
+    deadline: float | None
+    # (address, status) whenever a step's status changes, for the progress display.
+    progress: Callable[[str, str], None]
+    calls: list[CallRecord] = field(default_factory=list)
+    _random: random.Random = field(default_factory=random.Random)
+
+    def call(self, service: str, account: str, region: str, operation: str, params: Mapping[str, Any]) -> Any:
+        client = self.clients.client(service, account, region)  # type: ignore[call-overload]
+        method = getattr(client, _snake(operation))
+        mutating = not operation.startswith(("Get", "List"))
+        for attempt in range(_EXTRA_THROTTLE_RETRIES + 1):
+            try:
+                response = method(**params)
+            except ClientError as error:
+                code = str(error.response.get("Error", {}).get("Code", ""))
+                if code in _THROTTLING_CODES and attempt < _EXTRA_THROTTLE_RETRIES:
+                    delay = min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**attempt)
+                    self.clock.sleep(self._random.uniform(0, delay))
+                    continue
+                if mutating:
+                    self._record(service, account, region, operation, params, _error_text(error))
+                raise
+            if mutating:
+                self._record(service, account, region, operation, params, None)
+            return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _record(
+        self,
+        service: str,
+        account: str,
+        region: str,
+        operation: str,
+        params: Mapping[str, Any],
+        error: str | None,
+    ) -> None:
+        request = {k: v for k, v in params.items() if k not in _UNREPORTED_MEMBERS}
+        self.calls.append(CallRecord(service, operation, account, region, request, error))
+
+    def wait_until(self, address: str, check: Callable[[], tuple[bool, str]], what: str) -> None:
+        """Poll `check` (-> (finished, status)) until it says finished; StepTimeoutError at the deadline."""
+        last_status = ""
+        while True:
+            finished, status = check()
+            if status != last_status:
+                self.progress(address, status)
+                last_status = status
+            if finished:
+                return
+            if self.deadline is not None and self.clock.now() + self.poll_seconds > self.deadline:
+                raise StepTimeoutError(f"{what} is still {status}; the next apply waits for it")
+            self.clock.sleep(self.poll_seconds)
+
+
+def _snake(operation: str) -> str:
+    out = []
+    for index, char in enumerate(operation):
+        if char.isupper() and index:
+            out.append("_")
+        out.append(char.lower())
+    return "".join(out)
+
+
+def _error_text(error: ClientError) -> str:
+    details = error.response.get("Error", {})
+    return f"{details.get('Code', 'Unknown')}: {details.get('Message', str(error))}"
+
+
+def describe_failure(error: BaseException) -> str:
+    if isinstance(error, ClientError):
+        return _error_text(error)
+    if isinstance(error, BotoCoreError):
+        return f"{type(error).__name__}: {error}"
+    return str(error)
+
+
+# -- the steps ---------------------------------------------------------------------------------------------
+
+Step = Callable[[StepContext, Action, dict[str, Any]], dict[str, str]]
+
+
+def _create_share(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
+    if params.get("allowExternalPrincipals") is not False:
+        # Bedrock custom models may only be shared inside the organization; never widen a share.
+        raise StepFailedError("refusing a RAM share that allows external principals")
+    response = ctx.call("ram", action.account, action.region, "CreateResourceShare", params)
+    share_arn = str(response["resourceShare"]["resourceShareArn"])
+    _accept_pending_invitations(ctx, action, share_arn, params.get("principals", []))
+    return {"resourceShareArn": share_arn}
+
+
+def _associate_share(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
+    ctx.call("ram", action.account, action.region, "AssociateResourceShare", params)
+    share_arn = str(params["resourceShareArn"])
+    _accept_pending_invitations(ctx, action, share_arn, params.get("principals", []))
+    return {"resourceShareArn": share_arn}
+
+
+def _accept_pending_invitations(
+    ctx: StepContext, action: Action, share_arn: str, principals: list[str]
+) -> None:
+    """Outside an organization with RAM sharing enabled, a new principal gets an invitation that it must
+    accept before it can copy the model: accept it in the recipient account, as the plan said it would."""
+    for principal in principals:
+        response = ctx.call(
+            "ram",
+            principal,
+            action.region,
+            "GetResourceShareInvitations",
+            {"resourceShareArns": [share_arn]},
+        )
+        for invitation in response.get("resourceShareInvitations", []):
+            if invitation.get("status") == "PENDING" and invitation.get("receiverAccountId") == principal:
+                ctx.call(
+                    "ram",
+                    principal,
+                    action.region,
+                    "AcceptResourceShareInvitation",
+                    {"resourceShareInvitationArn": invitation["resourceShareInvitationArn"]},
+                )
+
+
+def _accept_invitation(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
+    ctx.call("ram", action.account, action.region, "AcceptResourceShareInvitation", params)
+    return {"resourceShareInvitationArn": str(params["resourceShareInvitationArn"])}
+
+
+def _create_copy(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
+    response = ctx.call("bedrock", action.account, action.region, "CreateModelCopyJob", params)
+    return _wait_copy(ctx, action, {"jobArn": str(response["jobArn"])})
+
+
+def _wait_copy(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
+    job_arn = str(params["jobArn"])
+    outputs = {"jobArn": job_arn}
+
+    def check() -> tuple[bool, str]:
+        job = ctx.call("bedrock", action.account, action.region, "GetModelCopyJob", {"jobArn": job_arn})
+        status = str(job["status"])
+        if status == "Failed":
+            reason = job.get("failureMessage") or "no reason given"
+            raise StepFailedError(f"copy job {job_arn} failed: {reason}", outputs)
+        if status == "Completed":
+            outputs["targetModelArn"] = str(job["targetModelArn"])
+        return status == "Completed", status
+
+    try:
+        ctx.wait_until(action.address, check, f"copy job {job_arn}")
+    except StepTimeoutError as timeout:
+        raise StepTimeoutError(str(timeout), outputs) from None
+    return outputs
+
+
+def _throughput(operation: str) -> Step:
+    def step(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
+        if operation == "GetProvisionedModelThroughput":
+            arn = str(params["provisionedModelId"])
+        else:
+            response = ctx.call("bedrock", action.account, action.region, operation, params)
+            arn = str(response.get("provisionedModelArn") or params["provisionedModelId"])
+        return _wait_throughput(ctx, action, arn)
+
+    return step
+
+
+def _wait_throughput(ctx: StepContext, action: Action, arn: str) -> dict[str, str]:
+    outputs = {"provisionedModelArn": arn}
+
+    def check() -> tuple[bool, str]:
+        throughput = ctx.call(
+            "bedrock",
+            action.account,
+            action.region,
+            "GetProvisionedModelThroughput",
+            {"provisionedModelId": arn},
+        )
+        status = str(throughput["status"])
+        if status == "Failed":
+            reason = throughput.get("failureMessage") or "no reason given"
+            raise StepFailedError(f"provisioned throughput {arn} failed: {reason}", outputs)
+        return status == "InService", status
+
+    try:
+        ctx.wait_until(action.address, check, f"provisioned throughput {arn}")
+    except StepTimeoutError as timeout:
+        raise StepTimeoutError(str(timeout), outputs) from None
+    return outputs
+
+
+def _deployment(operation: str) -> Step:
+    def step(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
+        if operation == "GetCustomModelDeployment":
+            arn = str(params["customModelDeploymentIdentifier"])
+        else:
+            response = ctx.call("bedrock", action.account, action.region, operation, params)
+            arn = str(response["customModelDeploymentArn"])
+        return _wait_deployment(ctx, action, arn)
+
+    return step
+
+
+def _wait_deployment(ctx: StepContext, action: Action, arn: str) -> dict[str, str]:
+    outputs = {"customModelDeploymentArn": arn}
+
+    def check() -> tuple[bool, str]:
+        deployment = ctx.call(
+            "bedrock",
+            action.account,
+            action.region,
+            "GetCustomModelDeployment",
+            {"customModelDeploymentIdentifier": arn},
+        )
+        status = str(deployment["status"])
+        update = deployment.get("updateDetails") or {}
+        update_status = str(update.get("updateStatus", ""))
+        if status == "Failed" or update_status == "UpdateFailed":
+            reason = deployment.get("failureMessage") or "no reason given"
+            raise StepFailedError(f"custom model deployment {arn} failed: {reason}", outputs)
+        if update_status == "Updating":
+            return False, "Updating"
+        return status == "Active", status
+
+    try:
+        ctx.wait_until(action.address, check, f"custom model deployment {arn}")
+    except StepTimeoutError as timeout:
+        raise StepTimeoutError(str(timeout), outputs) from None
+    return outputs
+
+
+def _tag(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
+    ctx.call("bedrock", action.account, action.region, "TagResource", params)
+    return {}
+
+
+def _delete_bedrock(operation: str, identifier: str) -> Step:
+    def step(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
+        arn = str(params[identifier])
+        tags = ctx.call("bedrock", action.account, action.region, "ListTagsForResource", {"resourceARN": arn})
+        live_tags = {tag["key"]: tag["value"] for tag in tags.get("tags", [])}
+        if not is_managed(live_tags):
+            # Checked again right before deleting: the plan may be old, and unmanaged things are sacred.
+            raise StepFailedError(f"refusing to delete {arn}: it does not carry the bedrock-gitops tags")
+        ctx.call("bedrock", action.account, action.region, operation, params)
+        return {"deleted": arn}
+
+    return step
+
+
+def _disassociate_share(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
+    share_arn = str(params["resourceShareArn"])
+    response = ctx.call(
+        "ram",
+        action.account,
+        action.region,
+        "GetResourceShares",
+        {"resourceShareArns": [share_arn], "resourceOwner": "SELF"},
+    )
+    shares = response.get("resourceShares", [])
+    tags = {tag["key"]: tag["value"] for share in shares for tag in share.get("tags", [])}
+    if not is_managed(tags):
+        raise StepFailedError(
+            f"refusing to change share {share_arn}: it does not carry the bedrock-gitops tags"
+        )
+    ctx.call("ram", action.account, action.region, "DisassociateResourceShare", params)
+    return {"resourceShareArn": share_arn}
+
+
+STEPS: dict[str, Step] = {
+    "CreateResourceShare": _create_share,
+    "AssociateResourceShare": _associate_share,
+    "AcceptResourceShareInvitation": _accept_invitation,
+    "CreateModelCopyJob": _create_copy,
+    "GetModelCopyJob": _wait_copy,
+    "CreateProvisionedModelThroughput": _throughput("CreateProvisionedModelThroughput"),
+    "UpdateProvisionedModelThroughput": _throughput("UpdateProvisionedModelThroughput"),
+    "GetProvisionedModelThroughput": _throughput("GetProvisionedModelThroughput"),
+    "CreateCustomModelDeployment": _deployment("CreateCustomModelDeployment"),
+    "UpdateCustomModelDeployment": _deployment("UpdateCustomModelDeployment"),
+    "GetCustomModelDeployment": _deployment("GetCustomModelDeployment"),
+    "TagResource": _tag,
+    "DeleteProvisionedModelThroughput": _delete_bedrock(
+        "DeleteProvisionedModelThroughput", "provisionedModelId"
+    ),
+    "DeleteCustomModelDeployment": _delete_bedrock(
+        "DeleteCustomModelDeployment", "customModelDeploymentIdentifier"
+    ),
+    "DeleteCustomModel": _delete_bedrock("DeleteCustomModel", "modelIdentifier"),
+    "DisassociateResourceShare": _disassociate_share,
+}

@@ -1,0 +1,81 @@
+"""`apply [PLANFILE]`: make AWS match the manifests, under the estate's lock.
+
+With PLANFILE, applies exactly that saved plan (no prompt) and refuses it if it is stale. Without, plans
+afresh, shows the plan and asks for confirmation unless --auto-approve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import nullcontext
+
+from reconciler.applying import ApplyRequest, apply
+from reconciler.aws.executor import DEFAULT_POLL_SECONDS, ExecutionOptions
+from reconciler.commands.plan import print_call_counts
+from reconciler.core.apply_report import render_report
+from reconciler.core.plan import Plan
+from reconciler.core.render import render_plan
+from reconciler.errors import ReconcilerError
+from reconciler.pipeline import sandbox_requested
+from reconciler.progress import LineProgress, TerminalProgress
+
+# In the sandbox, time runs faster (see `sandbox set time_scale=...`): look more often.
+SANDBOX_POLL_SECONDS = 0.5
+
+
+def run(args: argparse.Namespace) -> int:
+    sandbox = sandbox_requested(args.sandbox)
+    poll = args.poll_seconds or (SANDBOX_POLL_SECONDS if sandbox else DEFAULT_POLL_SECONDS)
+    request = ApplyRequest(
+        root=args.root,
+        sandbox=sandbox,
+        planfile=args.planfile,
+        prune=args.prune,
+        report_path=args.report,
+        options=ExecutionOptions(
+            max_workers=args.max_workers, poll_seconds=poll, timeout_seconds=args.timeout
+        ),
+        lock_reason=args.lock_reason or "",
+    )
+    interactive = sys.stdout.isatty() and not args.no_color
+    progress = TerminalProgress() if interactive else LineProgress()
+    with progress if isinstance(progress, TerminalProgress) else nullcontext():
+        result = apply(
+            request,
+            confirm=lambda plan: _confirm(plan, args),
+            progress=progress,
+        )
+    if result.report is None:
+        if not result.plan.has_changes:
+            print(render_plan(result.plan, color=args.color))
+        return 0
+    print()
+    print(render_report(result.report))
+    if result.report_path is not None:
+        print(f"The apply report is in {result.report_path}.")
+    if args.stats:
+        calls: dict[str, int] = {}
+        for step in result.report.steps:
+            for call in step.calls:
+                key = f"{call.service}.{call.operation}"
+                calls[key] = calls.get(key, 0) + 1
+        print_call_counts(calls)
+    return 0 if result.report.succeeded else 1
+
+
+def _confirm(plan: Plan, args: argparse.Namespace) -> bool:
+    print(render_plan(plan, color=args.color))
+    if args.auto_approve:
+        return True
+    if not sys.stdin.isatty():
+        raise ReconcilerError(
+            "apply needs a confirmation and there is no terminal to ask on. Review the plan above, then "
+            "run `bedrock-gitops apply --auto-approve`, or save it with `plan -out FILE` and apply the file."
+        )
+    print("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n")
+    answer = input("  Enter a value: ").strip()
+    if answer != "yes":
+        print("\nApply cancelled.")
+        return False
+    return True

@@ -1,0 +1,171 @@
+"""apply through its Python API on the sandbox's simulated clock: convergence, resumability after a crash at
+every step boundary, partial failure, timeouts, version bumps and pruning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.core.plan import Action
+from reconciler.core.planfile import save_plan
+from reconciler.pipeline import make_plan
+from tests.apply.support import Estate, duplicates, make_estate
+
+EXPECTED_AFTER_CONVERGENCE = 14
+
+
+@pytest.fixture
+def estate(tmp_path: Path) -> Estate:
+    return make_estate(tmp_path)
+
+
+def replan(estate: Estate) -> int:
+    return len(make_plan(estate.root, sandbox=True, sandbox_dir=estate.sandbox_dir).plan.actions)
+
+
+def test_apply_converges_and_a_second_plan_has_no_changes(estate: Estate) -> None:
+    result = estate.apply()
+    assert result.report is not None
+    assert result.report.succeeded
+    assert len(result.report.steps) == EXPECTED_AFTER_CONVERGENCE
+    assert replan(estate) == 0
+    assert duplicates(estate.resources()) == {}
+    # The hand-made throughput in staging is still there, untouched.
+    staging = estate.state()["bedrock"]["444455556666/us-east-1"]["throughputs"]
+    assert [t["name"] for t in staging.values()].count("manual-experiment") == 1
+
+
+def test_a_saved_plan_is_applied_exactly(estate: Estate, tmp_path: Path) -> None:
+    plan = make_plan(estate.root, sandbox=True, sandbox_dir=estate.sandbox_dir).plan
+    planfile = tmp_path / "changes.tfplan"
+    save_plan(plan, planfile)
+    result = estate.apply(planfile)
+    assert result.report is not None
+    assert [s.address for s in result.report.steps] == [a.address for a in plan.actions]
+    assert (tmp_path / "changes.tfplan.report.json").is_file()
+
+
+class Crash(BaseException):
+    """Stands in for the process dying between two steps."""
+
+
+@pytest.mark.parametrize("crash_before", range(EXPECTED_AFTER_CONVERGENCE))
+def test_a_crash_before_any_step_then_reapply_converges_without_duplicates(
+    estate: Estate, crash_before: int
+) -> None:
+    started: list[str] = []
+
+    def crash(action: Action) -> None:
+        if len(started) == crash_before:
+            raise Crash(action.address)
+        started.append(action.address)
+
+    with pytest.raises(Crash):
+        estate.apply(before_step=crash)
+    result = estate.apply()
+    assert result.report is None or result.report.succeeded
+    assert replan(estate) == 0
+    assert duplicates(estate.resources()) == {}
+
+
+def test_a_failed_copy_skips_only_what_depends_on_it(estate: Estate) -> None:
+    estate.settings(failing_copy_targets=["777788889999/us-west-2"])
+    result = estate.apply()
+    report = result.report
+    assert report is not None
+    outcomes = {step.address: step.outcome for step in report.steps}
+    assert outcomes["prod/us-west-2/financial-analyst/copy"] == "failed"
+    assert outcomes["prod/us-west-2/financial-analyst/throughput"] == "skipped"
+    assert {address for address, outcome in outcomes.items() if outcome != "done"} == {
+        "prod/us-west-2/financial-analyst/copy",
+        "prod/us-west-2/financial-analyst/throughput",
+    }
+    skipped = next(s for s in report.steps if s.outcome == "skipped")
+    assert "prod/us-west-2/financial-analyst/copy failed" in skipped.message
+    failed = next(s for s in report.steps if s.outcome == "failed")
+    assert "failed" in failed.message
+    assert failed.outputs["jobArn"].startswith("arn:aws:bedrock:us-west-2:777788889999:model-copy-job/")
+    # Once the cause is gone, the next apply makes a new copy job (a new token) and converges.
+    estate.settings(failing_copy_targets=[])
+    retried = estate.apply()
+    assert retried.report is not None
+    assert retried.report.succeeded
+    assert [s.address for s in retried.report.steps] == [
+        "prod/us-west-2/financial-analyst/copy",
+        "prod/us-west-2/financial-analyst/throughput",
+    ]
+    assert replan(estate) == 0
+
+
+def test_timeout_leaves_jobs_running_and_the_next_apply_waits_for_them(estate: Estate) -> None:
+    result = estate.apply(timeout=120)  # simulated seconds; copy jobs take 1200
+    report = result.report
+    assert report is not None
+    assert not report.succeeded
+    copies = [s for s in report.steps if s.address.endswith("/copy")]
+    assert {s.outcome for s in copies} == {"timed_out"}
+    assert all("still InProgress" in s.message for s in copies)
+    throughputs = [s for s in report.steps if s.address.endswith("/throughput")]
+    assert {s.outcome for s in throughputs} == {"skipped"}
+    before = estate.resources()
+    resumed = estate.apply()
+    assert resumed.report is not None
+    assert resumed.report.succeeded
+    waits = [s for s in resumed.report.steps if s.operation == "GetModelCopyJob"]
+    assert len(waits) == len(copies)  # waited on, not started again
+    assert all(k not in before or before[k] == v for k, v in estate.resources().items() if "copy-job" in k)
+    assert duplicates(estate.resources()) == {}
+
+
+def test_version_bump_repoints_throughput_in_place(estate: Estate) -> None:
+    estate.apply()
+    prod_throughputs = estate.state()["bedrock"]["777788889999/us-east-1"]["throughputs"]
+    (arn,) = prod_throughputs
+    estate.edit("environments/prod.yaml", "version: v1", "version: v2")
+    statuses: list[str] = []
+
+    def watch(_action: Action) -> None:
+        throughput = estate.state()["bedrock"]["777788889999/us-east-1"]["throughputs"].get(arn)
+        statuses.append(throughput["status"] if throughput else "missing")
+
+    result = estate.apply(before_step=watch)
+    report = result.report
+    assert report is not None
+    assert report.succeeded
+    operations = [call.operation for step in report.steps for call in step.calls]
+    assert "UpdateProvisionedModelThroughput" in operations
+    assert not [op for op in operations if op.startswith("Delete")]
+    assert "missing" not in statuses
+    after = estate.state()["bedrock"]["777788889999/us-east-1"]
+    assert list(after["throughputs"]) == [arn]
+    served = after["throughputs"][arn]["model_arn"]
+    assert after["models"][served]["name"] == "financial-analyst-v2"
+    assert replan(estate) == 0
+
+
+def test_prune_removes_only_managed_resources_and_never_a_committed_throughput(estate: Estate) -> None:
+    estate.apply()
+    # Drop support-summarizer from staging (on-demand, managed) and financial-analyst from prod (committed).
+    staging = estate.root / "environments" / "staging.yaml"
+    text = staging.read_text()
+    start = text.index("    - name: support-summarizer")
+    staging.write_text(text[:start].rstrip() + "\n")
+    prod = estate.root / "environments" / "prod.yaml"
+    prod_text = prod.read_text()
+    prod.write_text(prod_text[: prod_text.index("  models:")] + "  models: []\n")
+    plan = make_plan(estate.root, sandbox=True, sandbox_dir=estate.sandbox_dir, prune=True).plan
+    assert any("commit" in removal.blocked_by for removal in plan.removals)
+    result = estate.apply(prune=True)
+    report = result.report
+    assert report is not None
+    assert report.succeeded, [(s.address, s.message) for s in report.steps if s.outcome != "done"]
+    deleted = [
+        call.request for step in report.steps for call in step.calls if call.operation.startswith("Delete")
+    ]
+    assert deleted, "the staging deployment should have been removed"
+    state = estate.state()
+    assert estate.resources()["throughput 444455556666/us-east-1 manual-experiment"] == 1
+    prod_east = state["bedrock"]["777788889999/us-east-1"]["throughputs"]
+    assert len(prod_east) == 1  # committed: kept
+    assert state["bedrock"]["444455556666/us-east-1"]["deployments"] == {}
