@@ -83,6 +83,37 @@ def _manual_throughput() -> dict[str, Any]:
     }
 
 
+# The customer managed keys prod encrypts its copies with (environments/prod.yaml kmsKeys); their policies
+# let the reconciler's role use them for model copies, as the preflight check expects.
+PROD_KEYS = {
+    "us-east-1": "0f3c2b1a-4d5e-4f60-8a7b-9c8d7e6f5a41",
+    "us-west-2": "7a6b5c4d-3e2f-4a1b-9c0d-e1f2a3b4c5d6",
+}
+KMS_COPY_ACTIONS = ["kms:DescribeKey", "kms:CreateGrant", "kms:GenerateDataKey", "kms:Decrypt"]
+
+
+def _kms() -> dict[str, Any]:
+    from reconciler.sandbox.governance import key_policy
+
+    role = f"arn:aws:iam::{PROD}:role/BedrockGitOpsReconciler"
+    policy = key_policy(
+        PROD,
+        {
+            "Sid": "AllowBedrockGitOpsModelCopies",
+            "Effect": "Allow",
+            "Principal": {"AWS": role},
+            "Action": KMS_COPY_ACTIONS,
+            "Resource": "*",
+        },
+    )
+    return {
+        f"{PROD}/{region}": {
+            key_id: {"description": f"prod model copies in {region}", "state": "Enabled", "policy": policy}
+        }
+        for region, key_id in PROD_KEYS.items()
+    }
+
+
 def seed_state() -> dict[str, Any]:
     """A fresh copy of the seed document: callers may mutate it freely."""
     dev = _empty_scope()
@@ -101,5 +132,7 @@ def seed_state() -> dict[str, Any]:
             },
             "bedrock": {f"{DEV}/{REGION}": dev, f"{STAGING}/{REGION}": staging},
             "ram": {"shares": {}, "invitations": {}},
+            "kms": _kms(),
+            "service_quotas": {},
         }
     )

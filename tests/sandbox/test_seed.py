@@ -24,7 +24,7 @@ EXPECTED_MODELS = {
 
 def test_document_shape() -> None:
     state = seed_state()
-    assert set(state) == {"format", "sequence", "organization", "bedrock", "ram"}
+    assert set(state) == {"format", "sequence", "organization", "bedrock", "ram", "kms", "service_quotas"}
     assert (state["format"], state["sequence"]) == (1, 0)
     assert state["organization"] == {
         "id": "o-exampleorgid1",
