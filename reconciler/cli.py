@@ -131,6 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ARG",
         help="with set: KEY=VALUE settings to change; with advance: SECONDS",
     )
+    # GitOps commands (issue 6) register themselves and their `run`.
+    from reconciler.commands import ci, comment
+
+    comment.add_parser(commands, _add_common)
+    ci.add_parser(commands, _add_common)
     return parser
 
 
@@ -167,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    if hasattr(args, "run"):
+        return int(args.run(args))
     if args.command == "validate":
         from reconciler.commands import validate
 

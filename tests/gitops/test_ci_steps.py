@@ -1,0 +1,272 @@
+"""The workflows' steps (`bedrock-gitops ci ...`) end to end: the sandbox stands in for AWS and a local
+HTTP server for the GitHub API."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from reconciler.applying import ApplyRequest, apply
+from reconciler.aws.executor import ExecutionOptions
+from reconciler.ci.actions_env import ActionsRun
+from reconciler.ci.merge import Applier, apply_merged, artifact_name
+from reconciler.cli import main
+from reconciler.pipeline import make_plan
+from reconciler.sandbox.clock import SandboxClock
+from reconciler.sandbox.estate import SandboxEstate
+from tests.gitops.conftest import ActionsEnv, pull_request_event
+from tests.gitops.fake_github import FakeState
+
+HEAD = "feed" * 10
+MERGE = "beef" * 10
+
+
+@pytest.fixture
+def sandbox_dir(manifests_repo: Path, tmp_path: Path) -> Path:
+    directory = tmp_path / "sandbox"
+    with SandboxEstate.open(directory) as estate:
+        estate.update_settings(time_scale=0.0)  # only the executor's clock moves it: no real waiting
+    return directory
+
+
+def _bodies(state: FakeState, number: int) -> list[str]:
+    return [c["body"] for c in state.comments.get(number, [])]
+
+
+def test_plan_pr_posts_the_plan_then_updates_the_same_comment(
+    manifests_repo: Path,
+    sandbox_dir: Path,
+    actions_env: ActionsEnv,
+    fake_github: tuple[FakeState, str],
+    tmp_path: Path,
+) -> None:
+    state, _ = fake_github
+    summary = actions_env("pull_request", pull_request_event(12, "acme/models"))
+    argv = ["ci", "plan-pr", "--sandbox", "--root", str(manifests_repo), "-out", str(tmp_path / "plan.json")]
+    assert main(argv) == 0
+    (first,) = _bodies(state, 12)
+    assert first.startswith("<!-- bedrock-gitops:plan part=1 -->")
+    assert "| prod |" in first
+    assert "https://github.example/acme/models/actions/runs/4242" in first
+    assert (tmp_path / "plan.json").is_file()
+    assert "bedrock-gitops plan" in summary.read_text()
+
+    prod = manifests_repo / "environments" / "staging.yaml"
+    prod.write_text(prod.read_text().replace("modelUnits: 1", "modelUnits: 2", 1))
+    assert main(argv) == 0
+    (second,) = _bodies(state, 12)
+    assert second != first
+    assert [m for m, _ in state.writes()] == ["POST", "PATCH"]
+
+
+def test_manifest_errors_are_posted_instead_of_a_plan(
+    manifests_repo: Path, actions_env: ActionsEnv, fake_github: tuple[FakeState, str], tmp_path: Path
+) -> None:
+    state, _ = fake_github
+    actions_env("pull_request", pull_request_event(12, "acme/models"))
+    prod = manifests_repo / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("version: v1", "version: v9<img>"))
+    code = main(["ci", "plan-pr", "--sandbox", "--root", str(manifests_repo), "-out", str(tmp_path / "p")])
+    assert code == 1
+    (body,) = _bodies(state, 12)
+    assert "the manifests have errors" in body
+    assert "environments/prod.yaml" in body
+
+
+def test_a_fork_pr_gets_a_notice_and_no_plan(
+    actions_env: ActionsEnv, fake_github: tuple[FakeState, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, _ = fake_github
+    actions_env("pull_request_target", pull_request_event(13, "mallory/models<img src=x>"))
+    assert main(["ci", "fork-notice"]) == 0
+    (body,) = _bodies(state, 13)
+    assert body.startswith("<!-- bedrock-gitops:plan part=1 -->")
+    assert "comes from a fork" in body
+    assert "no AWS credentials" in body
+    assert "<img" not in body
+    # The notice reads only the event: no AWS access, no checkout of the fork's code is needed.
+    assert [m for m, _ in state.writes()] == ["POST"]
+
+
+def test_a_pr_from_the_repository_itself_gets_no_fork_notice(
+    actions_env: ActionsEnv, fake_github: tuple[FakeState, str]
+) -> None:
+    state, _ = fake_github
+    actions_env("pull_request_target", pull_request_event(14, "acme/models"))
+    assert main(["ci", "fork-notice"]) == 0
+    assert _bodies(state, 14) == []
+    assert ActionsRun.from_environment().is_fork is False
+
+
+def _sandbox_applier(root: Path, sandbox_dir: Path, calls: list[Path]) -> Applier:
+    def run(plan_file: Path, report: Path) -> int:
+        calls.append(plan_file)
+        result = apply(
+            ApplyRequest(
+                root=root,
+                sandbox=True,
+                sandbox_dir=sandbox_dir,
+                planfile=plan_file,
+                report_path=report,
+                options=ExecutionOptions(max_workers=8, poll_seconds=300),
+            ),
+            confirm=lambda _plan: True,
+            clock=SandboxClock(sandbox_dir),
+        )
+        return 0 if result.report is not None and result.report.succeeded else 1
+
+    return run
+
+
+def _review(state: FakeState, root: Path, tmp_path: Path, number: int = 21, head: str = HEAD) -> None:
+    """What the plan workflow leaves behind for a PR: its plan as an artifact of the PR's head commit,
+    and the merged PR behind the merge commit."""
+    plan_file = tmp_path / "reviewed" / "plan.json"
+    plan_file.parent.mkdir(exist_ok=True)
+    assert main(["plan", "--sandbox", "--root", str(root), "-out", str(plan_file)]) == 0
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(plan_file, "plan.json")
+    state.blobs["77"] = archive.getvalue()
+    state.artifacts.append(
+        {
+            "id": 77,
+            "name": artifact_name(number),
+            "expired": False,
+            "created_at": "2026-11-25T08:00:00Z",
+            "archive_download_url": f"/repos/{state.repository}/actions/artifacts/77/zip",
+            "workflow_run": {"id": 1, "head_sha": head},
+        }
+    )
+    state.pulls_by_commit[MERGE] = [
+        {"number": number, "merged_at": "2026-11-25T09:00:00Z", "head": {"sha": HEAD}}
+    ]
+
+
+def test_merge_applies_the_reviewed_plan_and_reports_back(
+    manifests_repo: Path,
+    sandbox_dir: Path,
+    actions_env: ActionsEnv,
+    fake_github: tuple[FakeState, str],
+    tmp_path: Path,
+) -> None:
+    state, _ = fake_github
+    _review(state, manifests_repo, tmp_path)
+    actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
+    calls: list[Path] = []
+    applier = _sandbox_applier(manifests_repo, sandbox_dir, calls)
+    code = apply_merged(
+        ActionsRun.from_environment(), manifests_repo, tmp_path / "work", sandbox=True, applier=applier
+    )
+    assert code == 0
+    assert calls == [tmp_path / "work" / "reviewed-plan.json"]
+    (body,) = _bodies(state, 21)
+    assert body.startswith("<!-- bedrock-gitops:apply part=1 -->")
+    assert "Apply complete" in body
+    report = json.loads((tmp_path / "work" / "apply-report.json").read_text())
+    assert report["succeeded"] is True
+    assert not make_plan(manifests_repo, sandbox=True).plan.has_changes
+
+
+def test_merge_stops_when_the_merged_plan_differs_from_the_reviewed_one(
+    manifests_repo: Path,
+    sandbox_dir: Path,
+    actions_env: ActionsEnv,
+    fake_github: tuple[FakeState, str],
+    tmp_path: Path,
+) -> None:
+    state, _ = fake_github
+    _review(state, manifests_repo, tmp_path)
+    # Main moved on after the review (another PR merged first): the merged manifests plan something else.
+    staging = manifests_repo / "environments" / "staging.yaml"
+    staging.write_text(staging.read_text().replace("modelUnits: 1", "modelUnits: 3", 1))
+    actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
+    calls: list[Path] = []
+    code = apply_merged(
+        ActionsRun.from_environment(),
+        manifests_repo,
+        tmp_path / "work",
+        sandbox=True,
+        applier=_sandbox_applier(manifests_repo, sandbox_dir, calls),
+    )
+    assert code == 1
+    assert calls == []
+    (body,) = _bodies(state, 21)
+    assert "stopped, nothing was applied" in body
+    assert "staging/us-east-1/financial-analyst/throughput: differs" in body
+    assert make_plan(manifests_repo, sandbox=True).plan.has_changes  # AWS untouched
+
+
+def test_merge_stops_when_aws_changed_the_plan_since_the_review(
+    manifests_repo: Path,
+    sandbox_dir: Path,
+    actions_env: ActionsEnv,
+    fake_github: tuple[FakeState, str],
+    tmp_path: Path,
+) -> None:
+    state, _ = fake_github
+    _review(state, manifests_repo, tmp_path)
+    calls: list[Path] = []
+    applier = _sandbox_applier(manifests_repo, sandbox_dir, calls)
+    # Someone applied by hand after the review: the reviewed plan is stale and would now do nothing.
+    assert applier(tmp_path / "reviewed" / "plan.json", tmp_path / "manual-report.json") == 0
+    actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
+    code = apply_merged(
+        ActionsRun.from_environment(), manifests_repo, tmp_path / "work", sandbox=True, applier=applier
+    )
+    assert code == 1
+    assert len(calls) == 1  # only the manual apply
+    assert "no longer planned" in _bodies(state, 21)[0]
+
+
+def test_merge_without_a_plan_for_the_last_push_stops(
+    manifests_repo: Path, actions_env: ActionsEnv, fake_github: tuple[FakeState, str], tmp_path: Path
+) -> None:
+    state, _ = fake_github
+    _review(state, manifests_repo, tmp_path, head="0ld" + "0" * 37)
+    actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
+    code = main(
+        ["ci", "apply-merged", "--sandbox", "--root", str(manifests_repo), "--workdir", str(tmp_path)]
+    )
+    assert code == 1
+    assert "no plan artifact" in _bodies(state, 21)[0]
+
+
+def test_a_direct_push_without_a_pull_request_applies_nothing(
+    manifests_repo: Path,
+    actions_env: ActionsEnv,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
+    code = main(
+        ["ci", "apply-merged", "--sandbox", "--root", str(manifests_repo), "--workdir", str(tmp_path)]
+    )
+    assert code == 1
+    assert "was not merged through a pull request" in capsys.readouterr().err
+
+
+def test_drift_opens_one_issue_updates_it_and_closes_it_when_aws_matches(
+    manifests_repo: Path,
+    sandbox_dir: Path,
+    actions_env: ActionsEnv,
+    fake_github: tuple[FakeState, str],
+    tmp_path: Path,
+) -> None:
+    state, _ = fake_github
+    actions_env("schedule", {}, sha=MERGE)
+    argv = ["ci", "drift", "--sandbox", "--root", str(manifests_repo), "-out", str(tmp_path / "drift.json")]
+    assert main(argv) == 0
+    assert main(argv) == 0
+    (issue,) = state.issues.values()
+    assert issue["state"] == "open"
+    assert issue["title"].startswith("Drift: ")
+    assert "| prod |" in issue["body"]
+    _sandbox_applier(manifests_repo, sandbox_dir, [])(tmp_path / "drift.json", tmp_path / "r.json")
+    assert main(argv) == 0
+    assert issue["state"] == "closed"
+    assert len(state.issues) == 1
