@@ -1,0 +1,106 @@
+"""The GitHub Actions workflows and pre-commit hooks, checked as data (actionlint lints them in .ci/run)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reconciler.cli import build_parser
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOWS = REPO / ".github" / "workflows"
+SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+
+
+def _load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((WORKFLOWS / name).read_text())
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
+    return data
+
+
+def _steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+ALL = sorted(p.name for p in WORKFLOWS.glob("*.yml"))
+
+
+def test_the_four_workflows_exist() -> None:
+    assert {"ci.yml", "plan.yml", "apply.yml", "drift.yml", "fork-notice.yml"} <= set(ALL)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_third_party_actions_are_pinned_by_commit_sha(name: str) -> None:
+    for step in _steps(_load(name)):
+        if "uses" in step:
+            assert SHA_PIN.match(step["uses"]), f"{name}: {step['uses']} is not pinned to a full commit SHA"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_no_long_lived_aws_keys_and_least_privilege_by_default(name: str) -> None:
+    text = (WORKFLOWS / name).read_text()
+    assert "aws-access-key-id" not in text
+    assert "AWS_SECRET_ACCESS_KEY" not in text
+    assert "permissions" in _load(name)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_bedrock_gitops_command_in_a_workflow_parses(name: str) -> None:
+    for step in _steps(_load(name)):
+        for line in str(step.get("run", "")).splitlines():
+            if line.strip().startswith("bedrock-gitops "):
+                build_parser().parse_args(shlex.split(line)[1:])
+
+
+def test_pull_request_target_never_runs_the_pull_requests_code() -> None:
+    for name in ALL:
+        workflow = _load(name)
+        if "pull_request_target" not in workflow["on"]:
+            continue
+        for step in _steps(workflow):
+            ref = str((step.get("with") or {}).get("ref", ""))
+            assert "head" not in ref, f"{name} checks out the pull request's head"
+            assert "base.sha" in ref or not step.get("uses", "").startswith("actions/checkout")
+        for job in workflow["jobs"].values():
+            assert "id-token" not in (job.get("permissions") or {}), f"{name}: no AWS for fork PRs"
+
+
+def test_plan_gets_aws_credentials_only_for_branches_of_this_repository() -> None:
+    workflow = _load("plan.yml")
+    assert set(workflow["on"]) == {"pull_request"}
+    for job in workflow["jobs"].values():
+        if (job.get("permissions") or {}).get("id-token") == "write":
+            assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    validate = workflow["jobs"]["validate"]
+    assert "id-token" not in validate["permissions"]
+    uploads = [s for s in _steps(workflow) if "upload-artifact" in s.get("uses", "")]
+    assert uploads[0]["with"]["name"] == "bedrock-gitops-plan-pr-${{ github.event.pull_request.number }}"
+
+
+def test_apply_runs_one_at_a_time_on_main_and_never_cancels() -> None:
+    workflow = _load("apply.yml")
+    assert workflow["on"]["push"]["branches"] == ["main"]
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+    job = workflow["jobs"]["apply"]
+    assert job["permissions"]["id-token"] == "write"
+    assert any("ci apply-merged" in str(s.get("run", "")) for s in job["steps"])
+
+
+def test_drift_runs_on_a_schedule_and_may_write_issues() -> None:
+    workflow = _load("drift.yml")
+    assert "schedule" in workflow["on"]
+    assert workflow["jobs"]["drift"]["permissions"]["issues"] == "write"
+
+
+def test_published_validate_hook_matches_the_one_this_repository_uses() -> None:
+    (published,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    config = yaml.safe_load((REPO / ".pre-commit-config.yaml").read_text())
+    local = next(hook for repo in config["repos"] for hook in repo["hooks"] if hook["id"] == published["id"])
+    for key in ("entry", "files", "pass_filenames"):
+        assert local[key] == published[key], key
+    assert published["language"] == "python"  # installs bedrock-gitops in pre-commit's own environment
