@@ -101,11 +101,17 @@ def plan_with(
     needed = tag_reads(desired, live)
     if needed:
         live = live.with_tags(read_tags(clients, needed, max_workers=max_workers))
-    counts = clients.call_counts()
     plan = compute_plan(
         desired, live, manifests_fingerprint=manifests.fingerprint, prune=prune, now=datetime.now(UTC)
     )
-    # Policies judge the manifests and the plan (reconciler/policies); their findings travel in the plan.
-    findings = evaluate_policies(manifests, desired, plan)
+    # Policies judge the manifests and the plan (reconciler/policies), read-only preflight checks the
+    # accounts (reconciler/aws/preflight.py); their findings travel in the plan.
+    from reconciler.aws.preflight import run_preflight
+
+    findings = [
+        *evaluate_policies(manifests, desired, plan),
+        *run_preflight(clients, manifests, desired, live, plan),
+    ]
     plan = dataclasses.replace(plan, findings=sort_findings(findings))
+    counts = clients.call_counts()
     return PlanResult(manifests, desired, live, plan, counts)

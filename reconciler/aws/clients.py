@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
 RetryMode = Literal["standard", "adaptive"]
-Service = Literal["bedrock", "ram", "sts", "dynamodb"]
+Service = Literal["bedrock", "ram", "sts", "dynamodb", "organizations", "kms", "service-quotas"]
 
 SESSION_NAME_PREFIX = "bedrock-gitops"
 # Standard mode's default of 3 attempts gives up too early on Bedrock's low control-plane rate limits: at
@@ -129,7 +129,12 @@ class AwsClients:
     @overload
     def client(self, service: Literal["sts"], account: str, region: str) -> STSClient: ...
     @overload
-    def client(self, service: Literal["dynamodb"], account: str, region: str) -> Any: ...
+    def client(
+        self,
+        service: Literal["dynamodb", "organizations", "kms", "service-quotas"],
+        account: str,
+        region: str,
+    ) -> Any: ...
     def client(self, service: Service, account: str, region: str) -> Any:
         """The cached client; the first call for an account assumes its role (AwsAccessError if refused)."""
         key = (service, account, region)

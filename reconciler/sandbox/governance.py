@@ -140,7 +140,7 @@ def list_grants(call: Call) -> dict[str, Any]:
         {
             "KeyId": _key_arn(call, key_id),
             "GrantId": grant["GrantId"],
-            "Name": grant.get("Name", ""),
+            **({"Name": grant["Name"]} if grant.get("Name") else {}),
             "CreationDate": 1767225600.0,
             "GranteePrincipal": grant["GranteePrincipal"],
             "IssuingAccount": f"arn:aws:iam::{call.account}:root",

@@ -31,7 +31,7 @@ from reconciler.sandbox.restjson import decode_request, encode_error, encode_res
 from reconciler.sandbox.shapes import request_problems, response_problems, validation_message
 from reconciler.sandbox.statefile import StateFile
 
-SIMULATED_SERVICES = frozenset({"bedrock", "ram", "dynamodb"})
+SIMULATED_SERVICES = frozenset({"bedrock", "ram", "dynamodb", "organizations", "kms", "service-quotas"})
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
 READ_ONLY_PREFIXES = ("List", "Get")
 

@@ -1,0 +1,199 @@
+"""Preflight: read-only checks that the accounts and Regions a plan touches can do what it asks, run as
+part of `plan` and reported as findings (reconciler/core/findings.py), per account and Region:
+
+- organization: every account that shares or receives a model is in the same AWS Organization, and RAM
+  sharing with the organization is enabled (else shares wait for invitations: a warning);
+- model support: each version's base model is offered in each target Region (GetFoundationModel) and
+  supports model copy and the declared capacity there (reconciler/data/bedrock-support.json, sources noted);
+- quota: the custom models an account will hold in a Region after the plan's copies fit its Service Quotas
+  quota;
+- KMS: the target key of each copy (and the key of an encrypted source model) exists, is enabled and lets
+  the principals that will use it do so (key policy or grants).
+
+A check that cannot be made (access denied, unreachable) is a warning naming what is missing, never a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.aws.clients import AwsClients
+from reconciler.aws.preflight_capacity import quota_findings, support_findings
+from reconciler.aws.preflight_common import CHECK_ERRORS, aws_error, code_of
+from reconciler.aws.preflight_kms import kms_findings
+from reconciler.core.desired import DesiredState
+from reconciler.core.findings import Finding, Severity
+from reconciler.core.live import LiveState
+from reconciler.core.plan import Plan
+from reconciler.manifests.model import Environment, Location, Manifests
+
+ORGANIZATIONS_REGION = "us-east-1"  # Organizations is a global service, served from us-east-1
+RAM_PRINCIPAL = "ram.amazonaws.com"
+POLICY_HINT = "grant the role the actions printed by `bedrock-gitops policy`"
+
+
+@dataclass
+class Preflight:
+    clients: AwsClients
+    manifests: Manifests
+    desired: DesiredState
+    live: LiveState
+    plan: Plan
+
+    def run(self) -> list[Finding]:
+        findings: list[Finding] = []
+        findings += self._organization()
+        findings += support_findings(self)
+        findings += quota_findings(self)
+        findings += kms_findings(self)
+        return findings
+
+    # -- locating ------------------------------------------------------------------------------------------
+
+    def environment_of(self, account: str) -> Environment | None:
+        return next((e for e in self.manifests.environments if e.account_id == account), None)
+
+    def account_where(self, account: str) -> tuple[Location, str | None]:
+        environment = self.environment_of(account)
+        if environment is not None:
+            return environment.where("account.id"), environment.name
+        model = next(m for m in self.manifests.models if m.source_account == account)
+        return model.where("source.account"), None
+
+    def make_finding(
+        self,
+        rule: str,
+        severity: Severity,
+        where: Location,
+        message: str,
+        fix: str,
+        *,
+        environment: str | None,
+        account: str,
+        region: str,
+    ) -> Finding:
+        return Finding(
+            rule=f"preflight/{rule}",
+            severity=severity,
+            message=message,
+            fix=fix,
+            file=where.file,
+            line=where.line,
+            column=where.column,
+            environment=environment,
+            account=account,
+            region=region,
+        )
+
+    def unchecked(self, rule: str, account: str, region: str, what: str, error: Exception) -> Finding:
+        where, environment = self.account_where(account)
+        return self.make_finding(
+            rule,
+            "warning",
+            where,
+            f"could not check {what} in {account} {region}: {aws_error(error)}",
+            f"{POLICY_HINT}, then plan again",
+            environment=environment,
+            account=account,
+            region=region,
+        )
+
+    # -- organization --------------------------------------------------------------------------------------
+
+    def _organization(self) -> Iterator[Finding]:
+        accounts = sorted(
+            {s.owner_account for s in self.desired.shares}
+            | {p for s in self.desired.shares for p in s.principals}
+        )
+        organizations: dict[str, dict[str, Any]] = {}
+        for account in accounts:
+            where, environment = self.account_where(account)
+            try:
+                organizations[account] = self.clients.client(
+                    "organizations", account, ORGANIZATIONS_REGION
+                ).describe_organization()["Organization"]
+            except CHECK_ERRORS as error:
+                if code_of(error) == "AWSOrganizationsNotInUseException":
+                    yield self.make_finding(
+                        "organization",
+                        "error",
+                        where,
+                        f"account {account} is not in an AWS Organization, and RAM shares custom models "
+                        "only between accounts of one organization",
+                        f"invite {account} into the organization of the other accounts (Organizations "
+                        "InviteAccountToOrganization), then plan again",
+                        environment=environment,
+                        account=account,
+                        region=ORGANIZATIONS_REGION,
+                    )
+                else:
+                    yield self.unchecked(
+                        "organization", account, ORGANIZATIONS_REGION, "the organization", error
+                    )
+        ids = {org["Id"] for org in organizations.values()}
+        if len(ids) > 1:
+            majority = max(sorted(ids), key=lambda i: sum(o["Id"] == i for o in organizations.values()))
+            for account, org in sorted(organizations.items()):
+                if org["Id"] != majority:
+                    where, environment = self.account_where(account)
+                    yield self.make_finding(
+                        "organization",
+                        "error",
+                        where,
+                        f"account {account} is in organization {org['Id']}, the others in {majority}: RAM "
+                        "shares custom models only inside one organization",
+                        f"move {account} into organization {majority}, then plan again",
+                        environment=environment,
+                        account=account,
+                        region=ORGANIZATIONS_REGION,
+                    )
+        if len(ids) == 1:
+            yield from self._ram_sharing(next(iter(organizations.values())), accounts)
+
+    def _ram_sharing(self, organization: dict[str, Any], accounts: list[str]) -> Iterator[Finding]:
+        management = organization["MasterAccountId"]
+        recipient = next((a for s in self.desired.shares for a in s.principals), accounts[0])
+        where, environment = self.account_where(recipient)
+        try:
+            client = self.clients.client("organizations", management, ORGANIZATIONS_REGION)
+            paginator = client.get_paginator("list_aws_service_access_for_organization")
+            enabled = {
+                p["ServicePrincipal"]
+                for page in paginator.paginate()
+                for p in page["EnabledServicePrincipals"]
+            }
+        except CHECK_ERRORS as error:
+            yield self.make_finding(
+                "ram-sharing",
+                "warning",
+                where,
+                f"could not check whether RAM sharing with organization {organization['Id']} is enabled "
+                f"(only its management account {management} can tell): {aws_error(error)}",
+                "run plan with credentials of the management account, or check in the RAM console "
+                "(Settings: Enable sharing with AWS Organizations)",
+                environment=environment,
+                account=management,
+                region=ORGANIZATIONS_REGION,
+            )
+            return
+        if RAM_PRINCIPAL not in enabled:
+            yield self.make_finding(
+                "ram-sharing",
+                "warning",
+                where,
+                f"RAM sharing with organization {organization['Id']} is not enabled: shares are not accepted "
+                "automatically, each recipient account must accept an invitation (the plan does)",
+                f"in the management account {management}: aws ram enable-sharing-with-aws-organization",
+                environment=environment,
+                account=management,
+                region=ORGANIZATIONS_REGION,
+            )
+
+
+def run_preflight(
+    clients: AwsClients, manifests: Manifests, desired: DesiredState, live: LiveState, plan: Plan
+) -> list[Finding]:
+    """Every preflight finding for `plan` (see the module docstring)."""
+    return Preflight(clients, manifests, desired, live, plan).run()
