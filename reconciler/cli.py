@@ -132,10 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="with set: KEY=VALUE settings to change; with advance: SECONDS",
     )
     # GitOps commands (issue 6) register themselves and their `run`.
-    from reconciler.commands import ci, comment
+    from reconciler.commands import ci, comment, importer
 
     comment.add_parser(commands, _add_common)
     ci.add_parser(commands, _add_common)
+    importer.add_parser(commands, _add_common, _add_aws)
     return parser
 
 
