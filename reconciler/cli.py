@@ -132,8 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="with set: KEY=VALUE settings to change; with advance: SECONDS",
     )
     # GitOps commands (issue 6) register themselves and their `run`.
-    from reconciler.commands import ci, comment, importer
+    from reconciler.commands import ci, comment, importer, policy
 
+    policy.add_parser(commands, _add_common)  # issue 5: least-privilege IAM policy per account
     comment.add_parser(commands, _add_common)
     ci.add_parser(commands, _add_common)
     importer.add_parser(commands, _add_common, _add_aws)

@@ -1,0 +1,87 @@
+"""`bedrock-gitops policy`: the least-privilege IAM policy per account is generated from the operations the
+code calls, and covers every call a real plan + apply makes (recorded by the sandbox), account by account."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from reconciler.aws.iam_policy import account_policies, allows, called_operations, module_operations
+from reconciler.manifests.load import load_manifests
+from reconciler.sandbox import seed
+from reconciler.sandbox.estate import RECORD_ENV_VAR, SandboxEstate
+from tests.policies.conftest import Repo, run
+
+# Needs no IAM permission (sts:GetCallerIdentity always works).
+NO_PERMISSION_NEEDED = {("sts", "GetCallerIdentity")}
+
+
+def test_policy_command_prints_one_policy_per_account(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "policy", "--root", str(repo.root), "--json")
+    assert code == 0
+    documents = json.loads(out)
+    assert sorted(documents) == sorted([seed.DEV, seed.STAGING, seed.PROD, "base"])
+    assert documents[seed.PROD]["role"] == f"arn:aws:iam::{seed.PROD}:role/BedrockGitOpsReconciler"
+    prod = {s["Sid"]: s for s in documents[seed.PROD]["policy"]["Statement"]}
+    assert "ShareModels" not in prod  # prod owns no model
+    assert prod["UseCopyKeys"]["Resource"] == [
+        f"arn:aws:kms:{region}:{seed.PROD}:key/{key}" for region, key in sorted(seed.PROD_KEYS.items())
+    ]
+    assert prod["CopyAndServeModels"]["Condition"] == {
+        "StringEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}
+    }
+    code, text, _ = run(capsys, "policy", "--root", str(repo.root))
+    assert f"## {seed.PROD} (prod): attach to arn:aws:iam::{seed.PROD}:role/BedrockGitOpsReconciler" in text
+
+
+def test_every_operation_in_the_code_is_granted_somewhere(repo: Repo) -> None:
+    policies = account_policies(load_manifests(repo.root)).values()
+    missing = [
+        pair
+        for pair in sorted(called_operations() - NO_PERMISSION_NEEDED)
+        if not any(allows(policy, *pair) for policy in policies)
+    ]
+    assert missing == []
+    # The scan finds what the planner emits and what discovery and preflight call.
+    assert {("bedrock", "CreateModelCopyJob"), ("ram", "CreateResourceShare"), ("kms", "GetKeyPolicy")} <= (
+        called_operations()
+    )
+
+
+def test_operation_names_are_matched_to_the_service_a_module_talks_to() -> None:
+    source = 'def f(kms: "KMSClient"):\n    kms.list_grants(KeyId="k")\n    return "TagResource"\n'
+    assert module_operations(source) == {("kms", "ListGrants"), ("kms", "TagResource")}
+
+
+def test_the_policies_cover_every_call_of_a_plan_and_apply(
+    repo: Repo, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    suite_records = os.environ.get(RECORD_ENV_VAR)
+    monkeypatch.setenv(RECORD_ENV_VAR, str(tmp_path / "records"))
+    with SandboxEstate.open(tmp_path / "sandbox") as sandbox:
+        sandbox.update_settings(time_scale=20000.0)
+    planfile = tmp_path / "plan.json"
+    assert run(capsys, "plan", "--sandbox", "--root", str(repo.root), "-out", str(planfile))[0] == 0
+    code, _, err = run(
+        capsys, "apply", "--sandbox", "--root", str(repo.root), "--poll-seconds", "0.05", str(planfile)
+    )
+    assert code == 0, err
+    lines = [
+        line for path in (tmp_path / "records").glob("*.jsonl") for line in path.read_text().splitlines()
+    ]
+    if suite_records:  # the suite replays every request at the end: hand these over too
+        Path(suite_records).mkdir(parents=True, exist_ok=True)
+        with open(Path(suite_records) / f"requests-iam-{os.getpid()}.jsonl", "a") as stream:
+            stream.writelines(line + "\n" for line in lines)
+    policies = account_policies(load_manifests(repo.root))
+    calls = {(r["service"], r["operation"], r["account"]) for r in map(json.loads, lines)}
+    assert {("ram", "CreateResourceShare"), ("bedrock", "CreateModelCopyJob")} <= {c[:2] for c in calls}
+    uncovered = sorted(
+        (service, operation, account)
+        for service, operation, account in calls
+        if not allows(policies.get(account, policies["base"]), service, operation)
+    )
+    assert uncovered == []
