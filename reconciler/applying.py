@@ -84,6 +84,7 @@ def apply(
             fresh = plan_with(manifests, clients, prune=prune, max_workers=request.options.max_workers).plan
             plan = fresh if saved is None else _checked_saved_plan(saved, fresh, request.planfile)
             _check_accounts(plan, manifests)
+            _check_findings(plan)
             if not plan.has_changes or (saved is None and not confirm(plan)):
                 return ApplyResult(plan, None, None)
             report = execute(
@@ -120,6 +121,16 @@ def _checked_saved_plan(saved: Plan, fresh: Plan, planfile: Path | None) -> Plan
 def _actions_json(plan: Plan) -> object:
     document = plan_to_json(plan)
     return (document["actions"], document["removals"])
+
+
+def _check_findings(plan: Plan) -> None:
+    errors = [finding for finding in plan.findings if finding.severity == "error"]
+    if errors:
+        listed = "\n".join(f"  {f.where}: [{f.rule}] {f.message}\n    How to fix: {f.fix}" for f in errors)
+        raise ReconcilerError(
+            f"the plan breaks {len(errors)} polic{'ies' if len(errors) != 1 else 'y'} or preflight "
+            f"check{'s' if len(errors) != 1 else ''}; nothing was applied:\n{listed}"
+        )
 
 
 def _check_accounts(plan: Plan, manifests: Manifests) -> None:

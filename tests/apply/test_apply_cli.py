@@ -102,6 +102,18 @@ def test_a_plan_made_before_aws_changed_is_refused(
     assert shares(repo) == made
 
 
+def test_a_plan_that_breaks_a_policy_is_not_applied(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prod = repo / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("modelUnits: 1", "modelUnits: 5"))
+    code, _, err = run(capsys, "apply", "--sandbox", "--root", str(repo), "--auto-approve")
+    assert code == 1
+    assert "nothing was applied" in err
+    assert "environments/prod.yaml:" in err
+    assert shares(repo) == 0
+
+
 def test_apply_without_a_plan_file_needs_confirmation(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "apply", "--sandbox", "--root", str(repo))
     assert code == 1
