@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from reconciler.ci.actions_env import ActionsRun
@@ -38,7 +39,8 @@ def plan_pull_request(run: ActionsRun, root: Path, out: Path, *, sandbox: bool) 
         upsert_comment(github, number, PLAN_KIND, [f"{marker(PLAN_KIND)}\n{body}"])
         run.write_summary(body)
         raise
-    save_plan(result.plan, out)
+    if not result.plan.blocked:  # like `plan -out`: a plan that breaks a policy is never saved
+        save_plan(result.plan, out)
     context = build_context(result.plan, manifests=result.manifests, run_url=run.run_url, commit=head_sha)
     parts = render_comment_parts(context, kind=PLAN_KIND)
     outcome = upsert_comment(github, number, PLAN_KIND, parts)
@@ -47,6 +49,9 @@ def plan_pull_request(run: ActionsRun, root: Path, out: Path, *, sandbox: bool) 
         f"Plan comment on #{number}: {len(parts)} part(s); created {len(outcome.created)}, "
         f"updated {len(outcome.updated)}, unchanged {len(outcome.unchanged)}, deleted {len(outcome.deleted)}."
     )
+    if result.plan.blocked:
+        print("The plan breaks a policy (see the comment): not saved, this check fails.", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -4,7 +4,7 @@ fresh plan of the merged commit (pure; no AWS, no GitHub).
 - Same manifests and same live state as the reviewed plan: apply the reviewed plan file itself.
 - Something changed, but every action is the same exact request: apply the fresh plan (it is the reviewed
   one, recomputed).
-- Any action differs, appears or disappears: stop, and say which.
+- Any action differs, appears or disappears, or a policy error blocks the plan: stop, and say why.
 """
 
 from __future__ import annotations
@@ -77,6 +77,12 @@ def _dig(data: dict[str, Any], dotted: str) -> Any:
 
 
 def verify(reviewed: Plan, fresh: Plan) -> Verdict:
+    if reviewed.blocked or fresh.blocked:
+        return Verdict(
+            "stop",
+            "the plan breaks a policy or preflight rule (an error, not a warning); nothing was applied. "
+            "Run `bedrock-gitops plan` to see the findings, fix them in a pull request",
+        )
     if (
         reviewed.manifests_fingerprint == fresh.manifests_fingerprint
         and reviewed.live_fingerprint == fresh.live_fingerprint

@@ -270,3 +270,22 @@ def test_drift_opens_one_issue_updates_it_and_closes_it_when_aws_matches(
     assert main(argv) == 0
     assert issue["state"] == "closed"
     assert len(state.issues) == 1
+
+
+def test_a_plan_that_breaks_a_policy_is_commented_but_not_saved_and_fails_the_check(
+    manifests_repo: Path,
+    sandbox_dir: Path,
+    actions_env: ActionsEnv,
+    fake_github: tuple[FakeState, str],
+    tmp_path: Path,
+) -> None:
+    state, _ = fake_github
+    actions_env("pull_request", pull_request_event(12, "acme/models"))
+    prod = manifests_repo / "environments" / "prod.yaml"
+    prod.write_text(prod.read_text().replace("        modelUnits: 1", "        modelUnits: 3"))
+    out = tmp_path / "plan.json"
+    assert main(["ci", "plan-pr", "--sandbox", "--root", str(manifests_repo), "-out", str(out)]) == 1
+    assert not out.exists()
+    (body,) = _bodies(state, 12)
+    assert "Plan blocked by 1 policy/preflight error(s)" in body
+    assert "| :no_entry: | error | maxModelUnits |" in body
