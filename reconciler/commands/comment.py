@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.comment.context import build_context
-from reconciler.comment.markdown import GITHUB_COMMENT_LIMIT, render_comment_parts
+from reconciler.comment.markdown import GITHUB_COMMENT_LIMIT, MIN_COMMENT_LIMIT, render_comment_parts
 from reconciler.core.planfile import load_plan
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.load import load_manifests
@@ -49,6 +49,10 @@ def run(args: argparse.Namespace) -> int:
         artifact_url=args.artifact_url or "",
     )
     kind = args.kind or ("apply" if args.report else "plan")
+    if args.limit < MIN_COMMENT_LIMIT:
+        raise ReconcilerError(
+            f"--limit {args.limit} is too small: a comment needs at least {MIN_COMMENT_LIMIT}"
+        )
     parts = render_comment_parts(context, kind=kind, limit=args.limit)
     if args.post:
         from reconciler.ci.actions_env import ActionsRun

@@ -25,6 +25,8 @@ GITHUB_COMMENT_LIMIT = 65_536
 # Room for the marker and the "part i of n" line, added after packing.
 PART_OVERHEAD = 200
 DEFAULT_MAX_PARTS = 10
+# Below this a part cannot hold the smallest header plus the pointer to the plan artifact.
+MIN_COMMENT_LIMIT = 4_000
 MARKER_PREFIX = "<!-- bedrock-gitops:"
 
 
@@ -160,6 +162,8 @@ def render_comment_parts(
     max_parts: int = DEFAULT_MAX_PARTS,
 ) -> list[str]:
     """The comment bodies, in order; each starts with `marker(kind, i)` and is at most `limit` long."""
+    if limit < MIN_COMMENT_LIMIT:
+        raise ValueError(f"a comment limit under {MIN_COMMENT_LIMIT} characters cannot hold the summary")
     reserve = utf16_length(render_template("comment_footer.md.j2", **_values(context), truncated=10**6))
     budget = limit - PART_OVERHEAD - reserve
     for diagram, max_findings, max_cost in HEADER_LEVELS:
