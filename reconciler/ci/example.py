@@ -7,7 +7,7 @@ The scenario, run in a throw-away sandbox: main is the example manifests, alread
 evidence policy also asks for a ROUGE-L of at least 0.5, as a warning. The pull request promotes
 financial-analyst v2 (which staging runs) to prod. The plan repoints prod's throughput in both Regions
 to a copy of v2 and shares v2 with prod; v2's evidence passes the hard rules and raises one warning.
-The plan's timestamp and live-state fingerprint are fixed so that the file is reproducible; the ids AWS
+The plan's timestamp and fingerprints are fixed so that the file is reproducible; the ids AWS
 (the sandbox) makes up for new resources differ on every run, so `--check` compares with them masked.
 """
 
@@ -90,11 +90,14 @@ def generate() -> str:
         _edit(prod, "      version: v1\n", "      version: v2\n")  # the pull request
         planned = make_plan(root, sandbox=True, sandbox_dir=sandbox_dir)
         plan = dataclasses.replace(
-            planned.plan, created_at="2026-11-25T09:30:00+00:00", live_fingerprint="5a1d" * 16
+            planned.plan,
+            created_at="2026-11-25T09:30:00+00:00",
+            manifests_fingerprint="3a9e" * 16,
+            live_fingerprint="5a1d" * 16,
         )
         context = build_context(
             plan,
-            manifests=planned.manifests,
+            manifests=dataclasses.replace(planned.manifests, fingerprint=plan.manifests_fingerprint),
             run_url="https://github.com/acme/bedrock-models/actions/runs/123456789",
             commit="9f2c41e07b5d3a68c1e4f0b2a7d9c3e5f1a8b604",
         )
