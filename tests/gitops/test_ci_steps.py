@@ -147,7 +147,7 @@ def _review(state: FakeState, root: Path, tmp_path: Path, number: int = 21, head
     ]
 
 
-def test_merge_applies_the_reviewed_plan_and_reports_back(
+def test_merge_applies_the_reviewed_plan_with_the_apply_command_and_reports_back(
     manifests_repo: Path,
     sandbox_dir: Path,
     actions_env: ActionsEnv,
@@ -155,20 +155,20 @@ def test_merge_applies_the_reviewed_plan_and_reports_back(
     tmp_path: Path,
 ) -> None:
     state, _ = fake_github
+    with SandboxEstate.open(sandbox_dir) as estate:
+        estate.update_settings(time_scale=100_000.0)  # `apply` polls in real time: let jobs finish at once
     _review(state, manifests_repo, tmp_path)
     actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
-    calls: list[Path] = []
-    applier = _sandbox_applier(manifests_repo, sandbox_dir, calls)
-    code = apply_merged(
-        ActionsRun.from_environment(), manifests_repo, tmp_path / "work", sandbox=True, applier=applier
-    )
-    assert code == 0
-    assert calls == [tmp_path / "work" / "reviewed-plan.json"]
+    work = tmp_path / "work"
+    argv = ["ci", "apply-merged", "--sandbox", "--root", str(manifests_repo), "--workdir", str(work)]
+    assert main(argv) == 0
     (body,) = _bodies(state, 21)
     assert body.startswith("<!-- bedrock-gitops:apply part=1 -->")
     assert "Apply complete" in body
-    report = json.loads((tmp_path / "work" / "apply-report.json").read_text())
+    report = json.loads((work / "apply-report.json").read_text())
+    reviewed = json.loads((work / "reviewed-plan.json").read_text())
     assert report["succeeded"] is True
+    assert report["plan_created_at"] == reviewed["created_at"]  # the reviewed file itself was applied
     assert not make_plan(manifests_repo, sandbox=True).plan.has_changes
 
 
