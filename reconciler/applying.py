@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.aws.executor import ExecutionOptions, Progress, execute
-from reconciler.aws.lock import DynamoDbLock, LockSettings
+from reconciler.aws.lock import DynamoDbLock, LockSettings, settings_from
 from reconciler.aws.steps import Clock
 from reconciler.core.apply_report import ApplyReport, write_report
 from reconciler.core.plan import Action, Plan
@@ -40,7 +40,8 @@ class ApplyRequest:
     prune: bool = False
     report_path: Path | None = None
     options: ExecutionOptions = field(default_factory=ExecutionOptions)
-    lock_settings: LockSettings = field(default_factory=LockSettings)
+    # None: the Backend the manifests declare (or its defaults).
+    lock_settings: LockSettings | None = None
     lock_reason: str = ""
     sandbox_dir: Path | None = None
 
@@ -73,7 +74,7 @@ def apply(
     with aws_clients(
         manifests, request.root, sandbox=request.sandbox, sandbox_dir=request.sandbox_dir
     ) as clients:
-        settings = request.lock_settings
+        settings = request.lock_settings or settings_from(manifests.backend)
         lock_account = settings.account or clients.base_account(settings.region)
         lock_client = clients.client("dynamodb", lock_account, settings.region)
         lock = DynamoDbLock(lock_client, settings)

@@ -85,6 +85,9 @@ def aws_clients(
     reads = scopes_to_read(manifests)
     with aws_base_session(sandbox=sandbox, sandbox_dir=sandbox_dir) as session:
         roles = {read.scope.account: read.role_arn for read in reads.values()}
+        backend = manifests.backend
+        if backend.lock_account and backend.lock_role_arn:
+            roles.setdefault(backend.lock_account, backend.lock_role_arn)
         yield AwsClients(session, roles)  # type: ignore[arg-type]
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reconciler.errors import ReconcilerError
+from reconciler.manifests.model import Backend
 
 DEFAULT_TABLE = "bedrock-gitops-locks"
 DEFAULT_REGION = "us-east-1"
@@ -74,6 +75,16 @@ class LockHeldError(ReconcilerError):
         )
 
 
+def settings_from(backend: Backend) -> LockSettings:
+    return LockSettings(
+        table=backend.lock_table,
+        region=backend.lock_region,
+        account=backend.lock_account,
+        key=backend.lock_key,
+        lease_seconds=backend.lease_seconds,
+    )
+
+
 def default_owner() -> str:
     try:
         user = getpass.getuser()
@@ -103,7 +114,7 @@ class DynamoDbLock:
             owner=owner or default_owner(),
             reason=reason,
             acquired_at=datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            expires_at=now + self._settings.lease_seconds,
+            expires_at=round(now + self._settings.lease_seconds, 3),
         )
         try:
             self._call(
@@ -123,7 +134,7 @@ class DynamoDbLock:
 
     def renew(self, info: LockInfo) -> LockInfo:
         """Extend the lease; ReconcilerError if the lock is no longer ours (force-unlocked)."""
-        expires = self._wall_clock() + self._settings.lease_seconds
+        expires = round(self._wall_clock() + self._settings.lease_seconds, 3)
         try:
             self._call(
                 "update_item",

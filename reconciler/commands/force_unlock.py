@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from reconciler.aws.lock import DynamoDbLock, LockSettings
+from reconciler.aws.lock import DynamoDbLock, settings_from
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.load import load_manifests
 from reconciler.pipeline import aws_clients, sandbox_requested
@@ -13,7 +13,7 @@ from reconciler.pipeline import aws_clients, sandbox_requested
 
 def run(args: argparse.Namespace) -> int:
     manifests = load_manifests(args.root)
-    settings = LockSettings()
+    settings = settings_from(manifests.backend)
     with aws_clients(manifests, args.root, sandbox=sandbox_requested(args.sandbox)) as clients:
         account = settings.account or clients.base_account(settings.region)
         lock = DynamoDbLock(clients.client("dynamodb", account, settings.region), settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from reconciler.manifests.model import (
+    Backend,
     Capacity,
     Commitment,
     Environment,
@@ -110,4 +111,18 @@ def build_policies(data: dict[str, Any]) -> Policies:
         protected=bool(data.get("protected", False)),
         allow_removals=tuple(data.get("allowRemovals", ())),
         severity=dict(data.get("severity", {})),
+    )
+
+
+def build_backend(document: LocatedDocument) -> Backend:
+    lock = cast("dict[str, Any]", document.data["spec"]["lock"])
+    defaults = Backend()
+    return Backend(
+        lock_table=str(lock.get("dynamodbTable", defaults.lock_table)),
+        lock_region=str(lock.get("region", defaults.lock_region)),
+        lock_account=cast("str | None", lock.get("account")),
+        lock_role_arn=cast("str | None", lock.get("roleArn")),
+        lock_key=str(lock.get("key", defaults.lock_key)),
+        lease_seconds=int(lock.get("leaseSeconds", defaults.lease_seconds)),
+        location=location(document, ()),
     )

@@ -10,8 +10,8 @@ import hashlib
 from pathlib import Path
 
 from reconciler.errors import ManifestError, ManifestErrors
-from reconciler.manifests.build import build_environment, build_model
-from reconciler.manifests.model import Environment, Manifests, Model
+from reconciler.manifests.build import build_backend, build_environment, build_model
+from reconciler.manifests.model import Backend, Environment, Manifests, Model
 from reconciler.manifests.policy_checks import policy_errors
 from reconciler.manifests.references import reference_errors
 from reconciler.manifests.schema import schema_errors
@@ -20,6 +20,8 @@ from reconciler.manifests.yaml_nodes import LocatedDocument, parse_document
 API_VERSION = "bedrock-gitops.io/v1alpha1"
 # Which kind each folder holds.
 FOLDERS = {"models": "Model", "environments": "Environment"}
+# The one file of environments/ that holds the apply lock's settings instead of an environment.
+BACKEND_FILE = "environments/backend.yaml"
 SUFFIXES = (".yaml", ".yml")
 
 
@@ -53,6 +55,7 @@ def load_manifests(root: Path) -> Manifests:
     errors: list[ManifestError] = []
     models: list[Model] = []
     environments: list[Environment] = []
+    backend = Backend()
     digest = hashlib.sha256()
     # Models whose file has errors: pins of them are not reported again as unknown models.
     unusable_models: set[str] = set()
@@ -65,7 +68,7 @@ def load_manifests(root: Path) -> Manifests:
         if isinstance(document, ManifestError):
             errors.append(document)
             continue
-        expected_kind = FOLDERS[path.relative_to(root).parts[0]]
+        expected_kind = "Backend" if name == BACKEND_FILE else FOLDERS[path.relative_to(root).parts[0]]
         problems = _header_errors(document, expected_kind)
         if not problems:
             problems = schema_errors(document, expected_kind)
@@ -76,6 +79,8 @@ def load_manifests(root: Path) -> Manifests:
             continue
         if expected_kind == "Model":
             models.append(build_model(document))
+        elif expected_kind == "Backend":
+            backend = build_backend(document)
         else:
             environments.append(build_environment(document))
     errors.extend(reference_errors(models, environments, unusable_models=unusable_models))
@@ -86,6 +91,7 @@ def load_manifests(root: Path) -> Manifests:
         models=tuple(sorted(models, key=lambda m: m.name)),
         environments=tuple(sorted(environments, key=lambda e: e.name)),
         fingerprint=digest.hexdigest(),
+        backend=backend,
     )
 
 
@@ -105,7 +111,7 @@ def _declared_name(document: LocatedDocument) -> str:
 def _header_errors(document: LocatedDocument, expected_kind: str) -> list[ManifestError]:
     """apiVersion and kind first: without them the schema's own messages would be misleading."""
     data = document.data
-    folder = "models/" if expected_kind == "Model" else "environments/"
+    folder = {"Model": "models/", "Backend": BACKEND_FILE}.get(expected_kind, "environments/")
     if not isinstance(data, dict):
         return [
             document.error(
@@ -129,7 +135,7 @@ def _header_errors(document: LocatedDocument, expected_kind: str) -> list[Manife
     if kind is None:
         errors.append(document.error((), "missing 'kind'", f"add: kind: {expected_kind}"))
     elif kind != expected_kind:
-        other = {"Model": "models/", "Environment": "environments/"}.get(str(kind))
+        other = {"Model": "models/", "Environment": "environments/", "Backend": BACKEND_FILE}.get(str(kind))
         hint = f"move the file to {other}" if other else f"files in {folder} are of kind {expected_kind}"
         errors.append(document.error(("kind",), f"kind {kind!r} does not belong in {folder}", hint))
     return errors

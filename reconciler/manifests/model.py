@@ -117,11 +117,26 @@ class Environment:
 
 
 @dataclass(frozen=True, slots=True)
+class Backend:
+    """Where apply keeps its lock (environments/backend.yaml); the defaults when there is none."""
+
+    lock_table: str = "bedrock-gitops-locks"
+    lock_region: str = "us-east-1"
+    # None: the account of the credentials apply runs with.
+    lock_account: str | None = None
+    lock_role_arn: str | None = None
+    lock_key: str = "bedrock-gitops"
+    lease_seconds: int = 600
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Manifests:
     models: tuple[Model, ...]
     environments: tuple[Environment, ...]
     # sha256 over every manifest file's path and bytes: a saved plan records it to detect stale plans.
     fingerprint: str
+    backend: Backend = field(default_factory=Backend)
 
     def model(self, name: str) -> Model | None:
         return next((m for m in self.models if m.name == name), None)

@@ -17,7 +17,11 @@ from reconciler.errors import ManifestError
 from reconciler.manifests.yaml_nodes import LocatedDocument
 
 SCHEMA_DIR = Path(reconciler.__file__).resolve().parent.parent / "schemas"
-SCHEMA_FILES = {"Model": "model.schema.json", "Environment": "environment.schema.json"}
+SCHEMA_FILES = {
+    "Model": "model.schema.json",
+    "Environment": "environment.schema.json",
+    "Backend": "backend.schema.json",
+}
 
 # What a failed pattern means, in words, keyed by the property that carries it.
 PATTERN_ADVICE = {

@@ -155,7 +155,8 @@ def test_prune_removes_only_managed_resources_and_never_a_committed_throughput(e
     prod_text = prod.read_text()
     # prod is protected: a removal there needs the explicit override.
     allowed = "111122223333/us-east-1/share/bedrock-gitops-financial-analyst-v1/principal/777788889999"
-    prod_text = prod_text.replace("    protected: true", f"    protected: true\n    allowRemovals: [{allowed}]")
+    override = f"    protected: true\n    allowRemovals: [{allowed}]"
+    prod_text = prod_text.replace("    protected: true", override)
     prod.write_text(prod_text[: prod_text.index("  models:")] + "  models: []\n")
     plan = make_plan(estate.root, sandbox=True, sandbox_dir=estate.sandbox_dir, prune=True).plan
     assert any("commit" in removal.blocked_by for removal in plan.removals)
