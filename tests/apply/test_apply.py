@@ -173,3 +173,21 @@ def test_prune_removes_only_managed_resources_and_never_a_committed_throughput(e
     prod_east = state["bedrock"]["777788889999/us-east-1"]["throughputs"]
     assert len(prod_east) == 1  # committed: kept
     assert state["bedrock"]["444455556666/us-east-1"]["deployments"] == {}
+
+
+def test_without_organization_sharing_the_invitations_are_accepted_and_it_converges(estate: Estate) -> None:
+    estate.settings(org_sharing_enabled=False)
+    result = estate.apply()
+    report = result.report
+    assert report is not None
+    assert report.succeeded, [(s.address, s.message) for s in report.steps if s.outcome != "done"]
+    accepted = [
+        call.account
+        for step in report.steps
+        for call in step.calls
+        if call.operation == "AcceptResourceShareInvitation"
+    ]
+    assert sorted(accepted) == ["444455556666", "444455556666", "777788889999"]
+    invitations = estate.state()["ram"]["invitations"].values()
+    assert {invitation["status"] for invitation in invitations} == {"ACCEPTED"}
+    assert replan(estate) == 0
