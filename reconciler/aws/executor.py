@@ -36,11 +36,16 @@ DEFAULT_MAX_WORKERS = 16
 
 
 class RealClock:
+    """Wall-clock time whose sleeps end early when the run is interrupted."""
+
+    def __init__(self, stop: threading.Event | None = None) -> None:
+        self._stop = stop or threading.Event()
+
     def now(self) -> float:
         return time.monotonic()
 
     def sleep(self, seconds: float) -> None:
-        time.sleep(seconds)
+        self._stop.wait(seconds)
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,8 @@ def execute(
             f"the plan asks for operations this version of bedrock-gitops cannot apply: "
             f"{', '.join(unsupported)}. Re-plan with this version."
         )
-    clock = clock or RealClock()
+    stop = threading.Event()
+    clock = clock or RealClock(stop)
     progress = progress or Progress()
     started_at = _now_iso()
     deadline = None if options.timeout_seconds is None else clock.now() + options.timeout_seconds
@@ -99,12 +105,21 @@ def execute(
         progress.started(action)
         with lock:
             known = dict(outputs)
-        result = _run_step(action, known, clients, clock, options, deadline, progress)
+        if stop.is_set():
+            return _not_run(action, "not started: the apply was interrupted")
+        result = _run_step(action, known, clients, clock, options, deadline, progress, stop)
         progress.finished(result)
         return result
 
-    _schedule(plan, run, options.max_workers, results, outputs, lock, progress)
-    ordered = tuple(results[action.address] for action in plan.actions)
+    interrupted = False
+    try:
+        _schedule(plan, run, options.max_workers, results, outputs, lock, progress, stop)
+    except KeyboardInterrupt:
+        interrupted = True
+    ordered = tuple(
+        results.get(action.address) or _not_run(action, "not started: the apply was interrupted")
+        for action in plan.actions
+    )
     return ApplyReport(
         plan_created_at=plan.created_at,
         manifests_fingerprint=plan.manifests_fingerprint,
@@ -113,6 +128,7 @@ def execute(
         finished_at=_now_iso(),
         steps=ordered,
         lock_id=lock_id,
+        interrupted=interrupted,
     )
 
 
@@ -124,41 +140,66 @@ def _schedule(
     outputs: dict[str, dict[str, str]],
     lock: threading.Lock,
     progress: Progress,
+    stop: threading.Event,
 ) -> None:
     """Start every action whose prerequisites are done; skip those with one that failed."""
     planned = [action.address for action in plan.actions]
-    finished: dict[str, str] = {}
     pending = list(plan.actions)
     running: dict[Future[StepResult], str] = {}
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="apply") as pool:
-        while pending or running:
-            still_pending: list[Action] = []
-            for action in pending:
-                blocker = blocking_prerequisite(action, finished, planned)
-                if blocker is not None:
-                    address, outcome = blocker
-                    result = _not_run(action, f"not started: {address} {_outcome_words(outcome)}")
-                    finished[action.address] = "skipped"
-                    results[action.address] = result
-                    progress.finished(result)
-                elif ready(action, finished, planned):
-                    running[pool.submit(run, action)] = action.address
-                else:
-                    still_pending.append(action)
-            pending = still_pending
-            if not running:
-                if pending:  # cannot happen with a checked graph; never spin
-                    raise ReconcilerError(f"internal error: {pending[0].address} can never start")
-                break
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                address = running.pop(future)
-                result = future.result()
-                results[address] = result
-                finished[address] = result.outcome
-                if result.outcome == "done":
-                    with lock:
-                        outputs[address] = dict(result.outputs)
+        try:
+            _drive(pool, pending, running, run, results, outputs, lock, progress, planned)
+        except BaseException:
+            # Ctrl-C or a crash: start nothing more and end the waits (jobs keep running in AWS, and the next
+            # apply waits for them), let the calls in flight return, and keep what they did for the report.
+            stop.set()
+            pool.shutdown(wait=True)
+            for future, address in running.items():
+                if not future.cancelled() and future.exception() is None:
+                    results[address] = future.result()
+            raise
+
+
+def _drive(
+    pool: ThreadPoolExecutor,
+    pending: list[Action],
+    running: dict[Future[StepResult], str],
+    run: Callable[[Action], StepResult],
+    results: dict[str, StepResult],
+    outputs: dict[str, dict[str, str]],
+    lock: threading.Lock,
+    progress: Progress,
+    planned: list[str],
+) -> None:
+    finished: dict[str, str] = {}
+    while pending or running:
+        still_pending: list[Action] = []
+        for action in pending:
+            blocker = blocking_prerequisite(action, finished, planned)
+            if blocker is not None:
+                address, outcome = blocker
+                result = _not_run(action, f"not started: {address} {_outcome_words(outcome)}")
+                finished[action.address] = "skipped"
+                results[action.address] = result
+                progress.finished(result)
+            elif ready(action, finished, planned):
+                running[pool.submit(run, action)] = action.address
+            else:
+                still_pending.append(action)
+        pending = still_pending
+        if not running:
+            if pending:  # cannot happen with a checked graph; never spin
+                raise ReconcilerError(f"internal error: {pending[0].address} can never start")
+            break
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            address = running.pop(future)
+            result = future.result()
+            results[address] = result
+            finished[address] = result.outcome
+            if result.outcome == "done":
+                with lock:
+                    outputs[address] = dict(result.outputs)
 
 
 def _run_step(
@@ -169,6 +210,7 @@ def _run_step(
     options: ExecutionOptions,
     deadline: float | None,
     progress: Progress,
+    stop: threading.Event,
 ) -> StepResult:
     context = StepContext(
         clients=clients,
@@ -176,6 +218,7 @@ def _run_step(
         poll_seconds=options.poll_seconds,
         deadline=deadline,
         progress=lambda _address, status: progress.status(action, status),
+        stop=stop,
     )
     started = clock.now()
     started_at = _now_iso()

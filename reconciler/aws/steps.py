@@ -8,6 +8,7 @@ step after a crash or a lost response makes AWS ignore the repeat instead of cre
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -58,6 +59,8 @@ class StepContext:
     deadline: float | None
     # (address, status) whenever a step's status changes, for the progress display.
     progress: Callable[[str, str], None]
+    # Set when the run is interrupted (Ctrl-C): waits end at once, leaving the jobs running in AWS.
+    stop: threading.Event = field(default_factory=threading.Event)
     calls: list[CallRecord] = field(default_factory=list)
     _random: random.Random = field(default_factory=random.Random)
 
@@ -104,6 +107,8 @@ class StepContext:
                 last_status = status
             if finished:
                 return
+            if self.stop.is_set():
+                raise StepTimeoutError(f"interrupted while {what} is {status}; the next apply waits for it")
             if self.deadline is not None and self.clock.now() + self.poll_seconds > self.deadline:
                 raise StepTimeoutError(f"{what} is still {status}; the next apply waits for it")
             self.clock.sleep(self.poll_seconds)

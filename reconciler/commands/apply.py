@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
                 key = f"{call.service}.{call.operation}"
                 calls[key] = calls.get(key, 0) + 1
         print_call_counts(calls)
+    if result.report.interrupted:
+        return 130
     return 0 if result.report.succeeded else 1
 
 

@@ -60,6 +60,8 @@ class ApplyReport:
     finished_at: str
     steps: tuple[StepResult, ...]
     lock_id: str = ""
+    # Ctrl-C (SIGINT) stopped the run: what had not finished is reported as skipped or still running.
+    interrupted: bool = False
     format_version: int = REPORT_FORMAT_VERSION
 
     def count(self, outcome: Outcome) -> int:
@@ -67,7 +69,7 @@ class ApplyReport:
 
     @property
     def succeeded(self) -> bool:
-        return all(step.outcome == "done" for step in self.steps)
+        return not self.interrupted and all(step.outcome == "done" for step in self.steps)
 
     def summary(self) -> dict[str, int]:
         return {outcome: self.count(outcome) for outcome in OUTCOMES}
@@ -81,6 +83,7 @@ class ApplyReport:
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "lock_id": self.lock_id,
+            "interrupted": self.interrupted,
             "succeeded": self.succeeded,
             "summary": self.summary(),
             "steps": [_step_json(step) for step in self.steps],
@@ -145,6 +148,8 @@ def render_report(report: ApplyReport) -> str:
             lines.append("")
     counts = report.summary()
     verdict = "Apply complete!" if report.succeeded else "Apply incomplete."
+    if report.interrupted:
+        verdict = "Apply interrupted; run apply again to finish."
     lines.append(
         f"{verdict} {counts['done']} done, {counts['failed']} failed, {counts['skipped']} skipped, "
         f"{counts['timed_out']} still running."

@@ -191,3 +191,25 @@ def test_without_organization_sharing_the_invitations_are_accepted_and_it_conver
     invitations = estate.state()["ram"]["invitations"].values()
     assert {invitation["status"] for invitation in invitations} == {"ACCEPTED"}
     assert replan(estate) == 0
+
+
+def test_ctrl_c_stops_the_waits_reports_and_frees_the_lock(estate: Estate) -> None:
+    started: list[str] = []
+
+    def interrupt(action: Action) -> None:
+        started.append(action.address)
+        if action.operation == "CreateModelCopyJob" and len(started) > 6:
+            raise KeyboardInterrupt
+
+    result = estate.apply(before_step=interrupt)
+    report = result.report
+    assert report is not None
+    assert report.interrupted
+    assert not report.succeeded
+    assert any(step.message == "not started: the apply was interrupted" for step in report.steps)
+    # The lock was released and nothing is duplicated by the next run.
+    resumed = estate.apply()
+    assert resumed.report is not None
+    assert resumed.report.succeeded
+    assert duplicates(estate.resources()) == {}
+    assert replan(estate) == 0
