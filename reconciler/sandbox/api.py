@@ -50,6 +50,8 @@ class Call:
     params: dict[str, Any]
     state: dict[str, Any]
     now: datetime
+    # The caller (the hook) has already brought asynchronous work up to `now`.
+    settled: bool = False
 
 
 # A handler returns the operation's output members (botocore names; datetimes allowed) or raises

@@ -41,16 +41,40 @@ from reconciler.sandbox.bedrock_common import (
     list_foundation_models,
     tag_dict,
     tag_list,
+    when,
 )
 from reconciler.sandbox.bedrock_models import MODEL_HANDLERS, settle_copy_jobs
 
 MAX_TAGS_PER_RESOURCE = 200
 
 
-def settle(state: dict[str, Any], now: datetime) -> None:
-    """Advance every asynchronous Bedrock process whose simulated duration has passed by `now`."""
+def settle(state: dict[str, Any], now: datetime) -> datetime | None:
+    """Advance every asynchronous Bedrock process whose simulated duration has passed by `now`; return when
+    the next one is due (None: nothing in flight), so a caller may skip settling until then."""
     settle_copy_jobs(state, now)
     settle_capacity(state, now)
+    return pending_until(state)
+
+
+def pending_until(state: dict[str, Any]) -> datetime | None:
+    """The earliest simulated moment at which `settle` has something to do; None if nothing is in flight.
+
+    Mirrors the conditions of settle_copy_jobs and settle_capacity."""
+    due: list[str] = []
+    for scope in state.get("bedrock", {}).values():
+        due += [j["done_at"] for j in scope.get("copy_jobs", {}).values() if j["status"] == "InProgress"]
+        due += [
+            t["ready_at"]
+            for t in scope.get("throughputs", {}).values()
+            if t["status"] in ("Creating", "Updating")
+        ]
+        for deployment in scope.get("deployments", {}).values():
+            if deployment["status"] == "Creating":
+                due.append(deployment["ready_at"])
+            update = deployment.get("update")
+            if update and update["status"] == "Updating":
+                due.append(update["ready_at"])
+    return min((when(moment) for moment in due), default=None)
 
 
 def resource_counts(state: dict[str, Any]) -> dict[str, dict[str, int]]:
@@ -108,7 +132,8 @@ def _settled(handler: Handler) -> Handler:
     """Settle first, so a handler called directly (tests) sees the same world as one called by the hook."""
 
     def settled(call: Call) -> dict[str, Any]:
-        settle(call.state, call.now)
+        if not call.settled:
+            settle(call.state, call.now)
         return handler(call)
 
     settled.__name__ = handler.__name__

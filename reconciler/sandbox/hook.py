@@ -8,6 +8,7 @@ signed: the calling account comes from its credentials, the Region from its sign
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -33,7 +34,7 @@ from reconciler.sandbox.statefile import StateFile
 
 SIMULATED_SERVICES = frozenset({"bedrock", "ram", "dynamodb", "organizations", "kms", "service-quotas"})
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
-READ_ONLY_PREFIXES = ("List", "Get")
+READ_ONLY_PREFIXES = ("List", "Get", "Describe")  # never change state: the document is not saved
 
 
 class SimulatedUnreachableError(BotoCoreError):
@@ -85,11 +86,15 @@ class Simulation:
     handlers: dict[str, dict[str, Handler]]
     record_file: Path | None = None
     # Brings asynchronous work (copy jobs, capacity) up to the simulated clock before each call.
-    settle: Callable[[dict[str, Any], datetime], None] | None = None
+    # It returns when the next piece of work is due (None: nothing in flight): until then, and while the state
+    # does not change, settling again is skipped, so a large estate is not walked on every call.
+    settle: Callable[[dict[str, Any], datetime], datetime | None] | None = None
     requests: list[RecordedRequest] = field(default_factory=list)
     simulation_bugs: list[str] = field(default_factory=list)
     _random: random.Random = field(default_factory=lambda: random.Random(20261125))
     _random_lock: threading.Lock = field(default_factory=threading.Lock)
+    # (store version, when the next work is due) right after the last settle.
+    _settled: tuple[int, datetime | None] | None = None
 
     def answer(self, service: str, operation: str, request: AWSPreparedRequest) -> AWSResponse:
         account, region = self._caller(request)
@@ -136,9 +141,19 @@ class Simulation:
             )
         with self.store.locked(write=not operation.startswith(READ_ONLY_PREFIXES)) as state:
             now = clock.now(state)
-            if self.settle is not None:
-                self.settle(state, now)
-            return handler(Call(service, operation, account, region, params, state, now))
+            if self.settle is not None and not self._settled_already(now):
+                due = self.settle(state, now)
+                self._settled = (self.store.version, due)
+            settled = self.settle is not None
+            return handler(Call(service, operation, account, region, params, state, now, settled))
+
+    def _settled_already(self, now: datetime) -> bool:
+        """Nothing to settle: no change to the state since the last settle, and nothing due by `now`.
+        Called with the store locked (the store's version moves on every reload and every save)."""
+        if self._settled is None or self._settled[0] != self.store.version:
+            return False
+        due = self._settled[1]
+        return due is None or now < due
 
     def _caller(self, request: AWSPreparedRequest) -> tuple[str, str]:
         authorization = request.headers.get("Authorization", b"")
@@ -146,13 +161,19 @@ class Simulation:
         match = _CREDENTIAL.search(text)
         if match is None:
             raise SimulatedError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
-        return get_account_id_from(match.group(1)), match.group(2)
+        return _account_of(match.group(1)), match.group(2)
 
     def _record(self, recorded: RecordedRequest) -> None:
         self.requests.append(recorded)
         if self.record_file is not None:
             with open(self.record_file, "a") as stream:
                 stream.write(json.dumps(recorded.to_json()) + "\n")
+
+
+@functools.lru_cache(maxsize=4096)
+def _account_of(access_key: str) -> str:
+    """The account an access key belongs to (moto's lookup is slow; keys never move between accounts)."""
+    return get_account_id_from(access_key)
 
 
 def _response(url: str, status: int, headers: dict[str, str], body: bytes) -> AWSResponse:

@@ -28,6 +28,9 @@ class StateFile:
         self._thread_lock = threading.RLock()
         self._state: State | None = None
         self._stamp: tuple[int, int, int] | None = None
+        # Changes whenever the document may have changed: loaded (again) from disk, or saved after a write.
+        # Caches derived from the state (the simulation's settle bookkeeping) are valid while it stays put.
+        self.version = 0
         directory.mkdir(parents=True, exist_ok=True)
 
     def _disk_stamp(self) -> tuple[int, int, int] | None:
@@ -46,9 +49,11 @@ class StateFile:
                 stamp = self._disk_stamp()
                 if stamp is None:
                     self._state, write = self._initial(), True
+                    self.version += 1
                 elif self._state is None or stamp != self._stamp:
                     self._state = json.loads(self.path.read_text())
                     self._stamp = stamp
+                    self.version += 1
                 assert self._state is not None
                 yield self._state
                 if write:
@@ -67,3 +72,4 @@ class StateFile:
             json.dump(state, stream, indent=1, sort_keys=True)
         os.replace(temporary, self.path)
         self._stamp = self._disk_stamp()
+        self.version += 1
