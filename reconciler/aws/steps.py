@@ -11,7 +11,7 @@ import random
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -97,8 +97,11 @@ class StepContext:
         request = {k: v for k, v in params.items() if k not in _UNREPORTED_MEMBERS}
         self.calls.append(CallRecord(service, operation, account, region, request, error))
 
-    def wait_until(self, address: str, check: Callable[[], tuple[bool, str]], what: str) -> None:
-        """Poll `check` (-> (finished, status)) until it says finished; StepTimeoutError at the deadline."""
+    def wait_until(
+        self, address: str, check: Callable[[], tuple[bool, str]], what: str, outputs: Mapping[str, str]
+    ) -> None:
+        """Poll `check` (-> (finished, status)) until it says finished; StepTimeoutError (carrying `outputs`,
+        e.g. the job's ARN for the report) at the deadline or when the run is interrupted."""
         last_status = ""
         while True:
             finished, status = check()
@@ -108,9 +111,11 @@ class StepContext:
             if finished:
                 return
             if self.stop.is_set():
-                raise StepTimeoutError(f"interrupted while {what} is {status}; the next apply waits for it")
+                raise StepTimeoutError(
+                    f"interrupted while {what} is {status}; the next apply waits for it", outputs
+                )
             if self.deadline is not None and self.clock.now() + self.poll_seconds > self.deadline:
-                raise StepTimeoutError(f"{what} is still {status}; the next apply waits for it")
+                raise StepTimeoutError(f"{what} is still {status}; the next apply waits for it", outputs)
             self.clock.sleep(self.poll_seconds)
 
 
@@ -187,6 +192,67 @@ def _accept_invitation(ctx: StepContext, action: Action, params: dict[str, Any])
     return {"resourceShareInvitationArn": str(params["resourceShareInvitationArn"])}
 
 
+class _Waiter(NamedTuple):
+    """How to watch one kind of asynchronous resource until it is usable."""
+
+    what: str  # for messages, e.g. "copy job"
+    operation: str  # the Get call
+    identifier: str  # its request member naming the resource
+    # The resource as Get returns it -> (status to show, finished, failed).
+    read: Callable[[Mapping[str, Any]], tuple[str, bool, bool]]
+    # Outputs a finished resource adds, e.g. the copy's targetModelArn.
+    produces: Callable[[Mapping[str, Any]], dict[str, str]] = lambda _resource: {}
+
+
+def _deployment_state(deployment: Mapping[str, Any]) -> tuple[str, bool, bool]:
+    status = str(deployment["status"])
+    update_status = str((deployment.get("updateDetails") or {}).get("updateStatus", ""))
+    failed = status == "Failed" or update_status == "UpdateFailed"
+    if update_status == "Updating":
+        return "Updating", False, failed
+    return status, status == "Active", failed
+
+
+_COPY_JOB = _Waiter(
+    "copy job",
+    "GetModelCopyJob",
+    "jobArn",
+    lambda job: (str(job["status"]), job["status"] == "Completed", job["status"] == "Failed"),
+    lambda job: {"targetModelArn": str(job["targetModelArn"])},
+)
+_THROUGHPUT = _Waiter(
+    "provisioned throughput",
+    "GetProvisionedModelThroughput",
+    "provisionedModelId",
+    lambda pt: (str(pt["status"]), pt["status"] == "InService", pt["status"] == "Failed"),
+)
+_DEPLOYMENT = _Waiter(
+    "custom model deployment",
+    "GetCustomModelDeployment",
+    "customModelDeploymentIdentifier",
+    _deployment_state,
+)
+
+
+def _wait(
+    ctx: StepContext, action: Action, waiter: _Waiter, arn: str, outputs: dict[str, str]
+) -> dict[str, str]:
+    def check() -> tuple[bool, str]:
+        resource = ctx.call(
+            "bedrock", action.account, action.region, waiter.operation, {waiter.identifier: arn}
+        )
+        status, finished, failed = waiter.read(resource)
+        if failed:
+            reason = resource.get("failureMessage") or "no reason given"
+            raise StepFailedError(f"{waiter.what} {arn} failed: {reason}", outputs)
+        if finished:
+            outputs.update(waiter.produces(resource))
+        return finished, status
+
+    ctx.wait_until(action.address, check, f"{waiter.what} {arn}", outputs)
+    return outputs
+
+
 def _create_copy(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
     response = ctx.call("bedrock", action.account, action.region, "CreateModelCopyJob", params)
     return _wait_copy(ctx, action, {"jobArn": str(response["jobArn"])})
@@ -194,23 +260,7 @@ def _create_copy(ctx: StepContext, action: Action, params: dict[str, Any]) -> di
 
 def _wait_copy(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
     job_arn = str(params["jobArn"])
-    outputs = {"jobArn": job_arn}
-
-    def check() -> tuple[bool, str]:
-        job = ctx.call("bedrock", action.account, action.region, "GetModelCopyJob", {"jobArn": job_arn})
-        status = str(job["status"])
-        if status == "Failed":
-            reason = job.get("failureMessage") or "no reason given"
-            raise StepFailedError(f"copy job {job_arn} failed: {reason}", outputs)
-        if status == "Completed":
-            outputs["targetModelArn"] = str(job["targetModelArn"])
-        return status == "Completed", status
-
-    try:
-        ctx.wait_until(action.address, check, f"copy job {job_arn}")
-    except StepTimeoutError as timeout:
-        raise StepTimeoutError(str(timeout), outputs) from None
-    return outputs
+    return _wait(ctx, action, _COPY_JOB, job_arn, {"jobArn": job_arn})
 
 
 def _throughput(operation: str) -> Step:
@@ -220,33 +270,9 @@ def _throughput(operation: str) -> Step:
         else:
             response = ctx.call("bedrock", action.account, action.region, operation, params)
             arn = str(response.get("provisionedModelArn") or params["provisionedModelId"])
-        return _wait_throughput(ctx, action, arn)
+        return _wait(ctx, action, _THROUGHPUT, arn, {"provisionedModelArn": arn})
 
     return step
-
-
-def _wait_throughput(ctx: StepContext, action: Action, arn: str) -> dict[str, str]:
-    outputs = {"provisionedModelArn": arn}
-
-    def check() -> tuple[bool, str]:
-        throughput = ctx.call(
-            "bedrock",
-            action.account,
-            action.region,
-            "GetProvisionedModelThroughput",
-            {"provisionedModelId": arn},
-        )
-        status = str(throughput["status"])
-        if status == "Failed":
-            reason = throughput.get("failureMessage") or "no reason given"
-            raise StepFailedError(f"provisioned throughput {arn} failed: {reason}", outputs)
-        return status == "InService", status
-
-    try:
-        ctx.wait_until(action.address, check, f"provisioned throughput {arn}")
-    except StepTimeoutError as timeout:
-        raise StepTimeoutError(str(timeout), outputs) from None
-    return outputs
 
 
 def _deployment(operation: str) -> Step:
@@ -256,37 +282,9 @@ def _deployment(operation: str) -> Step:
         else:
             response = ctx.call("bedrock", action.account, action.region, operation, params)
             arn = str(response["customModelDeploymentArn"])
-        return _wait_deployment(ctx, action, arn)
+        return _wait(ctx, action, _DEPLOYMENT, arn, {"customModelDeploymentArn": arn})
 
     return step
-
-
-def _wait_deployment(ctx: StepContext, action: Action, arn: str) -> dict[str, str]:
-    outputs = {"customModelDeploymentArn": arn}
-
-    def check() -> tuple[bool, str]:
-        deployment = ctx.call(
-            "bedrock",
-            action.account,
-            action.region,
-            "GetCustomModelDeployment",
-            {"customModelDeploymentIdentifier": arn},
-        )
-        status = str(deployment["status"])
-        update = deployment.get("updateDetails") or {}
-        update_status = str(update.get("updateStatus", ""))
-        if status == "Failed" or update_status == "UpdateFailed":
-            reason = deployment.get("failureMessage") or "no reason given"
-            raise StepFailedError(f"custom model deployment {arn} failed: {reason}", outputs)
-        if update_status == "Updating":
-            return False, "Updating"
-        return status == "Active", status
-
-    try:
-        ctx.wait_until(action.address, check, f"custom model deployment {arn}")
-    except StepTimeoutError as timeout:
-        raise StepTimeoutError(str(timeout), outputs) from None
-    return outputs
 
 
 def _tag(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
