@@ -61,6 +61,7 @@ def apply(
     progress: Progress | None = None,
     clock: Clock | None = None,
     before_step: Callable[[Action], None] | None = None,
+    announce: Callable[[str], None] = lambda _message: None,
 ) -> ApplyResult:
     """Apply the saved plan `request.planfile`, or a fresh plan once `confirm(plan)` says yes."""
     saved = load_plan(request.planfile) if request.planfile is not None else None
@@ -82,6 +83,10 @@ def apply(
             f"apply {request.planfile}" if request.planfile is not None else "apply"
         )
         with lock.held(reason) as held:
+            announce(
+                f"Acquired the apply lock {held.lock_id} (table {settings.table}, {settings.region}); "
+                "it is released when apply ends."
+            )
             fresh = plan_with(manifests, clients, prune=prune, max_workers=request.options.max_workers).plan
             plan = fresh if saved is None else _checked_saved_plan(saved, fresh, request.planfile)
             _check_accounts(plan, manifests)

@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
             request,
             confirm=lambda plan: _confirm(plan, args),
             progress=progress,
+            announce=lambda message: print(message, file=sys.stderr),
         )
     if result.report is None:
         if not result.plan.has_changes:

@@ -53,6 +53,7 @@ def test_plan_out_then_apply_converges_and_reports(
         capsys, "apply", "--sandbox", "--root", str(repo), "--poll-seconds", "0.05", str(planfile)
     )
     assert code == 0, err
+    assert "Acquired the apply lock " in err
     assert "Apply complete! 14 done, 0 failed, 0 skipped, 0 still running." in out
     assert "prod/us-west-2/financial-analyst/copy: CreateModelCopyJob in 777788889999 us-west-2" in out
     report = json.loads(planfile.with_name("pr-42.tfplan.report.json").read_text())
