@@ -1,0 +1,132 @@
+"""Property-based fuzzing of manifests: whatever the input, `plan` never shows a traceback, reports every
+problem at a file:line location, and makes no AWS call at all for invalid input."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from reconciler.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+FILES = sorted(
+    p.relative_to(REPO).as_posix()
+    for folder in ("models", "environments")
+    for p in (REPO / folder).glob("*.yaml")
+)
+LOCATED = re.compile(r"^(models|environments)/[^:\s]+\.ya?ml:\d+(:\d+)?: ")
+NASTY = st.text(
+    alphabet=st.sampled_from([*list("abc019 :-_[]{}\"'#&*!|>%@`,.?\t\n\\"), "é", "\u2028", "\x00"]),
+    max_size=12,
+)
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.floats(allow_nan=True),
+    NASTY,
+    st.lists(NASTY, max_size=3),
+    st.dictionaries(NASTY, NASTY, max_size=2),
+)
+
+
+class NoAwsError(AssertionError):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to build an AWS client or send a request fails the test."""
+
+    def refuse(*_: Any, **__: Any) -> None:
+        raise NoAwsError("an AWS client was made or called for invalid manifests")
+
+    monkeypatch.setattr("reconciler.aws.clients.AwsClients.__init__", refuse)
+    monkeypatch.setattr("botocore.client.BaseClient._make_api_call", refuse)
+    monkeypatch.setattr("boto3.session.Session.__init__", refuse)
+
+
+def _repo_with(relative: str, text: str) -> Path:
+    root = Path(tempfile.mkdtemp(prefix="bgo-fuzz-"))
+    for folder in ("models", "environments"):
+        shutil.copytree(REPO / folder, root / folder)
+    (root / relative).write_text(text, encoding="utf-8", errors="surrogateescape")
+    return root
+
+
+def _check_invalid(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        assume(main(["validate", "--root", str(root)]) != 0)  # a mutation may leave the manifests valid
+        capsys.readouterr()
+        code = main(["plan", "--sandbox", "--root", str(root), "--debug"])
+        out, err = capsys.readouterr()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    assert code == 1
+    assert "Traceback" not in out + err
+    assert "Internal error" not in err
+    errors = [line for line in err.splitlines() if line and not line.startswith((" ", "\t"))]
+    problems = [line for line in errors if not re.search(r"^\d+ errors? in the manifests\.$", line)]
+    assert problems, err
+    unlocated = [line for line in problems if not LOCATED.match(line)]
+    assert not unlocated, err
+
+
+@settings(
+    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    relative=st.sampled_from(FILES),
+    edits=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=10_000), st.integers(0, 3), NASTY),
+        min_size=1,
+        max_size=3,
+    ),
+)
+def test_text_mutations_give_located_errors_and_no_aws_call(
+    relative: str, edits: list[tuple[int, int, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (REPO / relative).read_text()
+    for position, removed, inserted in edits:
+        at = position % (len(text) + 1)
+        text = text[:at] + inserted + text[at + removed :]
+    _check_invalid(_repo_with(relative, text), capsys)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*prefix, index))
+
+
+@settings(
+    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(relative=st.sampled_from(FILES), data=st.data())
+def test_structural_mutations_give_located_errors_and_no_aws_call(
+    relative: str, data: st.DataObject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = yaml.safe_load((REPO / relative).read_text())
+    paths = [p for p in _paths(document) if p]
+    path = data.draw(st.sampled_from(paths))
+    parent = document
+    for step in path[:-1]:
+        parent = parent[step]
+    if data.draw(st.booleans()):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = data.draw(VALUES)
+    _check_invalid(_repo_with(relative, yaml.safe_dump(document, allow_unicode=True)), capsys)
