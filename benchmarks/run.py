@@ -211,19 +211,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copy-seconds", type=float, default=10.0)
     args = parser.parse_args(argv)
     wanted = set(args.only.split(","))
-    rows: list[Row] = []
+    print(_table([]), flush=True)  # the header; each row as soon as it is measured
     if "plan" in wanted:
-        rows += plan_figures(Shape(args.accounts, 4, 5, 5), args.slice)
+        print(_table(plan_figures(Shape(args.accounts, 4, 5, 5), args.slice), header=False), flush=True)
     if "diff" in wanted:
-        rows += diff_figures(args.diff_accounts)
+        print(_table(diff_figures(args.diff_accounts), header=False), flush=True)
     if "apply" in wanted:
-        rows += apply_figures(50, args.copy_seconds, (50, 16))
-    print(_table(rows))
+        print(_table(apply_figures(50, args.copy_seconds, (50, 16)), header=False), flush=True)
     return 0
 
 
-def _table(rows: list[Row]) -> str:
-    lines = ["| figure | measured | target | |", "|---|---|---|---|"]
+def _table(rows: list[Row], *, header: bool = True) -> str:
+    lines = ["| figure | measured | target | |", "|---|---|---|---|"] if header else []
     lines += [f"| {r.figure} | {r.measured} | {r.target} | {r.verdict} |" for r in rows]
     return "\n".join(lines)
 
