@@ -6,10 +6,11 @@ Field names follow the Bedrock/RAM API responses they come from, in snake_case.
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from functools import cache
+from operator import attrgetter
+from typing import Any, NamedTuple, cast
 
 
 class Scope(NamedTuple):
@@ -138,17 +139,62 @@ class LiveState:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "scopes": [asdict(self.scopes[key]) for key in sorted(self.scopes)],
+            "scopes": [_plain(self.scopes[key]) for key in sorted(self.scopes)],
             "tags": {arn: dict(sorted(t.items())) for arn, t in sorted(self.tags.items())},
         }
 
     def fingerprint(self) -> str:
-        """sha256 of the canonical JSON form: a saved plan records it to detect that AWS changed since."""
-        canonical = json.dumps(self.to_json(), sort_keys=True, default=_sorted_list)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        """sha256 of a canonical form: a saved plan records it to detect that AWS changed since.
+
+        Positional (field order is fixed by the classes) rather than to_json's keyed form: this runs over
+        every live resource of every plan, so it must stay cheap at 100,000 resources."""
+        digest = hashlib.sha256()
+        for key in sorted(self.scopes):
+            digest.update(repr(_canonical(self.scopes[key])).encode())
+        for arn in sorted(self.tags):
+            digest.update(repr((arn, sorted(self.tags[arn].items()))).encode())
+        return digest.hexdigest()
 
 
-def _sorted_list(value: object) -> list[Any]:
-    if isinstance(value, frozenset | set):
-        return sorted(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
+@cache
+def _field_names(cls: Any) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+@cache
+def _field_values(cls: Any) -> Callable[[Any], tuple[Any, ...]]:
+    getter = attrgetter(*_field_names(cls))
+    if len(_field_names(cls)) == 1:
+        return lambda value: (getter(value),)
+    return getter
+
+
+def _plain(value: Any) -> Any:
+    """Like dataclasses.asdict, without its deep copies."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _canonical(value: Any) -> Any:
+    """Nested tuples of plain values, with sets and mappings in sorted order (so `repr` is canonical)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is tuple or kind is list:
+        return tuple(_canonical(item) for item in value)
+    if kind is frozenset or kind is set:
+        return tuple(sorted(value))
+    if isinstance(value, Mapping):
+        return tuple(sorted((key, _canonical(item)) for key, item in value.items()))
+    values = _field_values(cast("Hashable", kind))(value)
+    if _SCALARS.issuperset(map(type, values)):
+        return values
+    return tuple(_canonical(item) for item in values)
