@@ -17,10 +17,15 @@ class ManifestError:
     hint: str = ""
 
     def __str__(self) -> str:
-        text = f"{self.file}:{self.line}:{self.column}: error: {self.message}"
+        # One line per error, whatever the manifest holds (a key may contain a newline or an escape code).
+        text = f"{self.file}:{self.line}:{self.column}: error: {_printable(self.message)}"
         if self.hint:
             text += f"\n    hint: {self.hint}"
         return text
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class ReconcilerError(Exception):

@@ -75,6 +75,9 @@ class CapacityPlanning:
                 )
             )
             return
+        current = live.desired_model_arn or live.model_arn
+        if live.arn not in self.live.tags and target == current and live.status == "InService":
+            return  # serves the right model: nothing to do, so its tags were not read (see tag_reads)
         tags = self.live.tags.get(live.arn, {})
         if not is_managed(tags):
             self.warnings.append(
@@ -90,7 +93,6 @@ class CapacityPlanning:
                 f"{capacity.commitment} declared). Bedrock cannot change them in place: "
                 "create a new throughput to change them."
             )
-        current = live.desired_model_arn or live.model_arn
         if target != current:
             self._repoint(
                 capacity,
@@ -137,6 +139,8 @@ class CapacityPlanning:
                 )
             )
             return
+        if live.arn not in self.live.tags and target == live.model_arn and live.status == "Active":
+            return  # serves the right model: nothing to do, so its tags were not read (see tag_reads)
         tags = self.live.tags.get(live.arn, {})
         if not is_managed(tags):
             self.warnings.append(

@@ -21,22 +21,42 @@ from reconciler.core.tags import is_managed, tag_list
 
 COPY_TARGET_ARN = "targetModelArn"
 _IN_FLIGHT_CAPACITY = frozenset({"Creating", "Updating"})
+_SETTLED_CAPACITY = frozenset({"InService", "Active"})
 
 
 def tag_reads(desired: DesiredState, live: LiveState) -> dict[Scope, list[str]]:
     """The provisioned throughputs and deployments whose tags the plan needs (List* calls return none).
 
-    Only those named like ours (`<environment>-...` in the environment's own account): one extra call per
-    managed capacity resource, none for the rest of the account.
+    Tags decide whether we may act on a resource, so they are read exactly where the plan would act:
+    capacity named like ours (`<environment>-...` in the environment's own account) that is not declared
+    (a removal candidate), or that is declared but serves another model or is still being created or
+    updated. Declared capacity that already serves the right model needs no call: the plan leaves it as it
+    is, whoever made it. A converged estate costs no tag reads at all.
     """
+    declared = {(c.account, c.region, c.name): c for c in desired.capacities}
+    copies = {c.address: c for c in desired.copies}
     reads: dict[Scope, list[str]] = {}
     for scope, state in sorted(live.scopes.items()):
         environment = desired.environment_of_account.get(scope.account)
         if environment is None:
             continue
         prefix = f"{environment}-"
-        arns = [t.arn for t in state.throughputs if t.name.startswith(prefix)]
-        arns += [d.arn for d in state.deployments if d.name.startswith(prefix)]
+        models = {m.name: m.arn for m in state.custom_models if m.owner_account == scope.account}
+        arns: list[str] = []
+        for name, arn, current, status in (
+            *((t.name, t.arn, t.desired_model_arn or t.model_arn, t.status) for t in state.throughputs),
+            *((d.name, d.arn, d.model_arn, d.status) for d in state.deployments),
+        ):
+            if not name.startswith(prefix):
+                continue
+            capacity = declared.get((scope.account, scope.region, name))
+            if capacity is None or status not in _SETTLED_CAPACITY:
+                arns.append(arn)
+                continue
+            copy = copies.get(capacity.copy_address) if capacity.copy_address else None
+            target = models.get(copy.target_model_name) if copy else capacity.source_model_arn
+            if target != current:
+                arns.append(arn)
         if arns:
             reads[scope] = arns
     return reads

@@ -233,13 +233,32 @@ def test_pending_invitation_is_accepted_before_copying() -> None:
     assert copy.wave > accept.wave
 
 
-def test_tag_reads_ask_only_for_capacity_named_like_ours() -> None:
-    desired = desired_of(REPO)
-    live = converged(desired)
-    reads = tag_reads(desired, live)
-    assert sum(len(arns) for arns in reads.values()) == len(desired.capacities)
+def test_tag_reads_ask_only_where_the_plan_would_act(repo: Path) -> None:
+    live = converged(desired_of(repo))
     assert MANAGED_BY_TAG in next(iter(live.tags.values()))
     assert VERSION_TAG in next(iter(live.tags.values()))
+    # Converged: every capacity already serves its model, so no tag is needed (and none is read).
+    assert tag_reads(desired_of(repo), live) == {}
+    untagged = LiveState(live.scopes)
+    assert plan_of(desired_of(repo), untagged).actions == ()
+    assert plan_of(desired_of(repo), untagged).warnings == ()
+    # A version bump repoints staging's throughputs: only those need their tags read first.
+    staging = repo / "environments/staging.yaml"
+    staging.write_text(staging.read_text().replace("version: v2", "version: v1"))
+    reads = tag_reads(desired_of(repo), live)
+    assert sorted(arn for arns in reads.values() for arn in arns) == sorted(
+        t.arn
+        for scope, state in live.scopes.items()
+        if scope.account == STAGING
+        for t in state.throughputs
+        if t.name == "staging-financial-analyst"
+    )
+    # Capacity no longer declared is a removal candidate: its tags are read.
+    prod = repo / "environments/prod.yaml"
+    text = prod.read_text()
+    prod.write_text(text[: text.index("  models:")] + "  models: []\n")
+    reads = tag_reads(desired_of(repo), live)
+    assert len([arn for scope, arns in reads.items() if scope.account == PROD for arn in arns]) == 2
 
 
 def test_generated_names_and_tokens_match_botocore_patterns() -> None:
