@@ -16,11 +16,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from reconciler.sandbox.estate import RECORD_ENV_VAR, SandboxEstate
 from reconciler.sandbox.replay import invalid_requests
 
 _RECORD_DIR_VAR = "BEDROCK_GITOPS_TEST_RECORD_DIR"
+# CI explores the same examples on every run (a landing must not depend on luck); a developer's run explores
+# new ones each time (set HYPOTHESIS_PROFILE=ci to reproduce CI).
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("HYPOTHESIS_PROFILE") == "ci" or os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_configure(config: pytest.Config) -> None:
