@@ -34,6 +34,9 @@ RAM_PRINCIPAL = "ram.amazonaws.com"
 POLICY_HINT = "grant the role the actions printed by `bedrock-gitops policy`"
 
 
+SHARING_OPERATIONS = frozenset({"CreateResourceShare", "AssociateResourceShare"})
+
+
 @dataclass
 class Preflight:
     clients: AwsClients
@@ -103,10 +106,14 @@ class Preflight:
     # -- organization --------------------------------------------------------------------------------------
 
     def _organization(self) -> Iterator[Finding]:
+        # Only the sharing this plan does: shares that already work need no check (a converged estate of
+        # hundreds of accounts costs no Organizations call).
+        sharing = [a for a in self.plan.actions if a.operation in SHARING_OPERATIONS]
         accounts = sorted(
-            {s.owner_account for s in self.desired.shares}
-            | {p for s in self.desired.shares for p in s.principals}
+            {a.account for a in sharing} | {str(p) for a in sharing for p in a.params.get("principals", [])}
         )
+        if not accounts:
+            return
         organizations: dict[str, dict[str, Any]] = {}
         for account in accounts:
             where, environment = self.account_where(account)
