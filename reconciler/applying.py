@@ -17,7 +17,7 @@ from pathlib import Path
 from reconciler.aws.executor import ExecutionOptions, Progress, execute
 from reconciler.aws.lock import DynamoDbLock, LockSettings, settings_from
 from reconciler.aws.steps import Clock
-from reconciler.core.apply_report import ApplyReport, write_report
+from reconciler.core.apply_report import ApplyReport, report_path_problem, write_report
 from reconciler.core.plan import Action, Plan
 from reconciler.core.planfile import load_plan, plan_to_json
 from reconciler.errors import ReconcilerError
@@ -65,6 +65,12 @@ def apply(
 ) -> ApplyResult:
     """Apply the saved plan `request.planfile`, or a fresh plan once `confirm(plan)` says yes."""
     saved = load_plan(request.planfile) if request.planfile is not None else None
+    report_path = request.report_path or (
+        request.planfile.with_name(request.planfile.name + ".report.json") if request.planfile else None
+    )
+    problem = report_path_problem(report_path) if report_path is not None else None
+    if problem:  # found out before anything is applied, not after
+        raise ReconcilerError(problem)
     manifests = load_manifests(request.root)
     if saved is not None and saved.manifests_fingerprint != manifests.fingerprint:
         raise StalePlanError(
@@ -102,9 +108,6 @@ def apply(
                 lock_id=held.lock_id,
                 before_step=before_step,
             )
-    report_path = request.report_path or (
-        request.planfile.with_name(request.planfile.name + ".report.json") if request.planfile else None
-    )
     if report_path is not None:
         write_report(report, report_path)
     return ApplyResult(plan, report, report_path)

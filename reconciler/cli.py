@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import traceback
@@ -15,6 +16,28 @@ from reconciler.errors import ManifestErrors, ReconcilerError
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (a worker count)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number; give 1 or more") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too small; give 1 or more")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type: a finite number of seconds greater than 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds, e.g. 30 or 0.5") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a usable number of seconds; give more than 0")
+    return value
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +61,7 @@ def _add_aws(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-workers",
-        type=int,
+        type=positive_int,
         default=16,
         metavar="N",
         help="account/Region pairs read in parallel (default 16)",
@@ -89,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     apply.add_argument(
         "--timeout",
-        type=float,
+        type=positive_seconds,
         metavar="SECONDS",
         help="stop waiting after SECONDS, leaving jobs running (exit 1; the next apply resumes them)",
     )
@@ -102,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("--lock-reason", metavar="TEXT", help="why this apply runs, shown to anyone it blocks")
     apply.add_argument(
         "--poll-seconds",
-        type=float,
+        type=positive_seconds,
         metavar="SECONDS",
         help="seconds between status checks of copy jobs and capacity (default 30; 0.5 in the sandbox)",
     )
@@ -142,7 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a usage error (argparse's 2 would read as "changes")
+        return EXIT_OK if stop.code in (None, 0) else EXIT_ERROR
     if getattr(args, "no_color", False) or os.environ.get("NO_COLOR"):
         args.color = False
     else:
@@ -161,6 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of our output went away (`... | head`): not a bug, stop quietly
+        _silence_stdout()
+        return EXIT_ERROR
     except Exception as error:  # a bug of ours: say so plainly, traceback only on request
         if args.debug:
             traceback.print_exc()
@@ -171,6 +200,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return EXIT_ERROR
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests): nothing left to flush
+        pass
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -45,11 +45,17 @@ class LineProgress(Progress):
         self._start = monotonic()
         self._lock = threading.Lock()
         self._started: dict[str, float] = {}
+        self._gone = False
 
     def _line(self, address: str, text: str) -> None:
         stamp = _elapsed(self._monotonic() - self._start)
         with self._lock:
-            print(f"[{stamp:>8}] {_clean(address)}: {_clean(text)}", file=self._stream, flush=True)
+            if self._gone:
+                return
+            try:
+                print(f"[{stamp:>8}] {_clean(address)}: {_clean(text)}", file=self._stream, flush=True)
+            except OSError:  # the reader went away (`apply | head`, a closed CI log): apply goes on
+                self._gone = True
 
     def started(self, action: Action) -> None:
         self._started[action.address] = self._monotonic()
@@ -74,6 +80,7 @@ class TerminalProgress(Progress):
         self._rows: dict[str, _Row] = {}
         self._lock = threading.Lock()
         self._drawn_lines = 0
+        self._gone = False
         self._stop = threading.Event()
         self._painter = threading.Thread(target=self._paint_loop, daemon=True, name="progress")
 
@@ -111,6 +118,9 @@ class TerminalProgress(Progress):
 
     def _paint(self) -> None:
         with self._lock:
+            # Nothing to show before the first step (the confirmation prompt may still be on screen).
+            if not self._rows or self._gone:
+                return
             now = self._monotonic()
             lines = [f"{'STEP':<52} {'REGION':<14} {'STATUS':<14} ELAPSED"]
             for row in self._rows.values():
@@ -121,8 +131,11 @@ class TerminalProgress(Progress):
                 )
             # Move up over the previous drawing and clear to the end of the screen, then redraw.
             prefix = f"\033[{self._drawn_lines}F\033[J" if self._drawn_lines else ""
-            self._stream.write(prefix + "\n".join(lines) + "\n")
-            self._stream.flush()
+            try:
+                self._stream.write(prefix + "\n".join(lines) + "\n")
+                self._stream.flush()
+            except OSError:  # the terminal went away: apply goes on
+                self._gone = True
             self._drawn_lines = len(lines)
 
 

@@ -18,7 +18,7 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from reconciler.errors import AwsAccessError
 
@@ -43,6 +43,13 @@ CONNECT_TIMEOUT_SECONDS = 10
 _FALLBACK_STS_REGION = "us-east-1"
 
 
+NO_CREDENTIALS = (
+    "no AWS credentials were found. Provide them the usual way (AWS_PROFILE, `aws sso login`, "
+    "`aws configure`, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a CI OIDC role), or try the simulated "
+    "estate with --sandbox"
+)
+
+
 class RoleAssumptionError(Exception):
     """STS refused AssumeRole. Raised where the Region is unknown (a credential refresh inside a call);
     callers that know the scope turn it into an `AwsAccessError` with `describe()` as message."""
@@ -54,6 +61,8 @@ class RoleAssumptionError(Exception):
         super().__init__(self.describe())
 
     def describe(self) -> str:
+        if self.aws_message == NO_CREDENTIALS:
+            return f"cannot assume role {self.role_arn}: {NO_CREDENTIALS}"
         return (
             f"cannot assume role {self.role_arn}: {self.aws_message}. "
             "Check that the role exists and trusts this principal."
@@ -207,6 +216,8 @@ class AwsClients:
             if self._base_account is None:
                 try:
                     identity = self._sts_client(region).get_caller_identity()
+                except NoCredentialsError as error:
+                    raise AwsAccessError("(base credentials)", region, NO_CREDENTIALS) from error
                 except (ClientError, BotoCoreError) as error:
                     raise AwsAccessError(
                         "(base credentials)", region, f"cannot identify the base credentials: {error}"
@@ -234,6 +245,8 @@ class AwsClients:
                 )
             except ClientError as error:
                 raise RoleAssumptionError(account, role_arn, _aws_message(error)) from error
+            except NoCredentialsError as error:
+                raise RoleAssumptionError(account, role_arn, NO_CREDENTIALS) from error
             except BotoCoreError as error:
                 raise RoleAssumptionError(account, role_arn, str(error)) from error
             credentials = response["Credentials"]

@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     if result.report is None:
         if not result.plan.has_changes:
             print(render_plan(result.plan, color=args.color))
-        return 0
+            return 0
+        return 1  # declined at the prompt: nothing was applied (like Terraform's "Apply cancelled")
     print()
     print(render_report(result.report))
     if result.report_path is not None:
@@ -77,7 +78,10 @@ def _confirm(plan: Plan, args: argparse.Namespace) -> bool:
             "run `bedrock-gitops apply --auto-approve`, or save it with `plan -out FILE` and apply the file."
         )
     print("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n")
-    answer = input("  Enter a value: ").strip()
+    try:
+        answer = input("  Enter a value: ").strip()
+    except EOFError:  # Ctrl-D: no answer is not a yes
+        answer = ""
     if answer != "yes":
         print("\nApply cancelled.")
         return False

@@ -67,7 +67,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     text = "\n".join(parts)
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise ReconcilerError(
+                f"cannot write the comment to {args.out}: {error.strerror or error}; "
+                "check that its folder exists and is writable"
+            ) from None
         print(f"Wrote {len(parts)} comment part(s) to {args.out}.", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -25,7 +25,11 @@ def run(args: argparse.Namespace) -> int:
             if not sys.stdin.isatty():
                 raise ReconcilerError("force-unlock needs a confirmation: re-run with --force")
             print("Breaking a lock while its apply still runs lets two applies race.")
-            if input("Only 'yes' will be accepted to confirm: ").strip() != "yes":
+            try:
+                answer = input("Only 'yes' will be accepted to confirm: ").strip()
+            except EOFError:  # Ctrl-D: no answer is not a yes
+                answer = ""
+            if answer != "yes":
                 print("Unlock cancelled.")
                 return 1
         lock.force_unlock(args.lock_id)

@@ -11,6 +11,8 @@ from reconciler.errors import ReconcilerError
 from reconciler.sandbox.estate import SandboxEstate, sandbox_directory
 from reconciler.sandbox.settings import DEFAULT_SETTINGS
 
+MAX_ADVANCE_SECONDS = 10 * 365 * 86400.0
+
 
 def parse_setting(text: str) -> tuple[str, Any]:
     key, equals, raw = text.partition("=")
@@ -53,6 +55,11 @@ def _counts(state: dict[str, Any]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     directory = sandbox_directory(args.root)
+    if args.action in ("status", "reset") and args.settings:
+        raise ReconcilerError(
+            f"sandbox {args.action} takes no arguments, not {' '.join(args.settings)!r}; "
+            "settings are changed with: bedrock-gitops sandbox set KEY=VALUE"
+        )
     with SandboxEstate.open(directory) as estate:
         if args.action == "reset":
             estate.reset()
@@ -69,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
                 seconds = float(args.settings[0])
             except ValueError:
                 raise ReconcilerError(f"'{args.settings[0]}' is not a number of seconds") from None
+            if not 0 <= seconds <= MAX_ADVANCE_SECONDS:  # also refuses nan; the clock never goes back
+                raise ReconcilerError(
+                    f"cannot advance the sandbox clock by '{args.settings[0]}' seconds: give a number "
+                    f"from 0 to {MAX_ADVANCE_SECONDS:.0f} (10 years), e.g. 3600"
+                )
             print(f"Simulated time is now {estate.advance(seconds).isoformat()}.")
         else:
             state = estate.state_snapshot()

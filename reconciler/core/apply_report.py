@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from reconciler.errors import ReconcilerError
+
 REPORT_FORMAT_VERSION = 1
 
 Outcome = Literal["done", "failed", "skipped", "timed_out"]
@@ -115,10 +117,27 @@ def _step_json(step: StepResult) -> dict[str, Any]:
     }
 
 
+def report_path_problem(path: Path) -> str | None:
+    """Why the report cannot be written to `path` (checked before apply starts), or None."""
+    if path.is_dir():
+        return (
+            f"cannot write the apply report to {path}: it is a folder; name a file, e.g. {path}/report.json"
+        )
+    return None
+
+
 def write_report(report: ApplyReport, path: Path) -> None:
     """Atomically: a reader (the PR comment job) never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    problem = report_path_problem(path)
+    if problem:
+        raise ReconcilerError(problem)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as error:
+        raise ReconcilerError(
+            f"cannot write the apply report to {path}: {error.strerror or error}; choose a writable place"
+        ) from None
     try:
         with os.fdopen(descriptor, "w") as stream:
             json.dump(report.to_json(), stream, indent=2, sort_keys=True)

@@ -224,9 +224,18 @@ def save_plan(plan: Plan, path: Path) -> None:
     """Written atomically (a reader never sees half a plan) and readable only by its owner (it names
     accounts): a temporary file in the same folder, flushed to disk, then renamed over `path`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise ReconcilerError(
+            f"cannot save the plan to {path}: it is a folder; name a file, e.g. {path}/plan.tfplan"
+        )
     text = json.dumps(plan_to_json(plan), indent=2, sort_keys=True) + "\n"
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise ReconcilerError(
+            f"cannot save the plan to {path}: {error.strerror or error}; choose a writable place"
+        ) from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)

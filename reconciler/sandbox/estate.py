@@ -17,7 +17,7 @@ from moto import mock_aws
 from reconciler.errors import ReconcilerError
 from reconciler.sandbox import clock
 from reconciler.sandbox.hook import RecordedRequest, Simulation, activate
-from reconciler.sandbox.settings import DEFAULT_SETTINGS
+from reconciler.sandbox.settings import DEFAULT_SETTINGS, setting_problem
 from reconciler.sandbox.statefile import State, StateFile
 
 DIRECTORY_ENV_VAR = "BEDROCK_GITOPS_SANDBOX_DIR"
@@ -115,6 +115,9 @@ class SandboxEstate:
                 values[key] = float(value)
             elif not isinstance(value, expected):
                 raise ReconcilerError(f"sandbox setting '{key}' takes a {expected.__name__}, not {value!r}")
+            problem = setting_problem(key, values[key])
+            if problem:
+                raise ReconcilerError(problem)
         with self.store.locked(write=True) as state:
             for key, value in values.items():
                 if key == "time_scale":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 # Every setting, with its default. `bedrock-gitops sandbox set KEY=VALUE` changes them; tests too.
@@ -25,3 +27,37 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # tests use a frozen clock and advance it explicitly.
     "time_scale": 120.0,
 }
+
+
+_ACCOUNT = re.compile(r"^\d{12}$")
+_TARGET = re.compile(r"^\d{12}/[a-z]{2}(-[a-z]+)+-\d$")
+
+
+def setting_problem(key: str, value: Any) -> str | None:
+    """Why `value` cannot be the setting `key` (typed already), or None. A value out of range would
+    break every later run of the sandbox (e.g. time_scale=nan), so it is refused up front."""
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        number = float(value)
+        if not math.isfinite(number) or number < 0:
+            return f"sandbox setting '{key}' must be a finite number of 0 or more, not {value!r}"
+        if key == "throttle_rate" and number > 1:
+            return f"sandbox setting 'throttle_rate' is a fraction of calls, from 0 to 1, not {value!r}"
+        if key == "latency_seconds" and number > 60:
+            return (
+                f"sandbox setting 'latency_seconds' is each call's delay, at most 60 seconds, not {value!r}"
+            )
+    if key == "unreachable_accounts":
+        bad = [item for item in value if not _ACCOUNT.match(str(item))]
+        if bad:
+            return (
+                "sandbox setting 'unreachable_accounts' lists 12-digit account ids, e.g. 777788889999, "
+                f"not {bad[0]!r}"
+            )
+    if key == "failing_copy_targets":
+        bad = [item for item in value if not _TARGET.match(str(item))]
+        if bad:
+            return (
+                "sandbox setting 'failing_copy_targets' lists ACCOUNT/REGION targets, e.g. "
+                f"777788889999/us-west-2, not {bad[0]!r}"
+            )
+    return None

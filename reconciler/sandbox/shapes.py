@@ -82,12 +82,22 @@ def shape_problems(shape: Shape | None, value: Any, path: str = "") -> list[str]
     if kind in ("integer", "long", "float", "double"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             return [f"Value '{value}' at '{where}' failed to satisfy constraint: Member must be a number"]
+        width = _INTEGER_BITS.get(kind)
+        if width is not None and not -(2 ** (width - 1)) <= value < 2 ** (width - 1):
+            return [
+                f"Value '{value}' at '{where}' failed to satisfy constraint: "
+                f"Member must be a {width}-bit {kind}"
+            ]
         return _bounds(where, value, meta, "value")
     if kind == "boolean" and not isinstance(value, bool):
         return [f"Value '{value}' at '{where}' failed to satisfy constraint: Member must be a boolean"]
     if kind == "timestamp" and not isinstance(value, datetime | int | float):
         return [f"Value '{value}' at '{where}' failed to satisfy constraint: Member must be a timestamp"]
     return problems
+
+
+# AWS's `integer` and `long` are Java's: botocore leaves their range to the service.
+_INTEGER_BITS = {"integer": 32, "long": 64}
 
 
 def _join(path: str, name: str) -> str:
