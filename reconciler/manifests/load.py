@@ -59,23 +59,28 @@ def load_manifests(root: Path) -> Manifests:
     digest = hashlib.sha256()
     # Models whose file has errors: pins of them are not reported again as unknown models.
     unusable_models: set[str] = set()
+    # Environments whose file has errors: promotedFrom naming one is not reported as undefined.
+    unusable_environments: set[str] = set()
     for path in files:
         name = path.relative_to(root).as_posix()
         raw = path.read_bytes()
         digest.update(f"{name}\0{len(raw)}\0".encode())
         digest.update(raw)
+        expected_kind = "Backend" if name == BACKEND_FILE else FOLDERS[path.relative_to(root).parts[0]]
+        unusable = {"Model": unusable_models, "Environment": unusable_environments}.get(expected_kind)
         document = _parse(name, raw)
         if isinstance(document, ManifestError):
             errors.append(document)
+            if unusable is not None:  # unreadable: by convention, the file is named after it
+                unusable.add(path.stem)
             continue
-        expected_kind = "Backend" if name == BACKEND_FILE else FOLDERS[path.relative_to(root).parts[0]]
         problems = _header_errors(document, expected_kind)
         if not problems:
             problems = schema_errors(document, expected_kind)
         if problems:
             errors.extend(problems)
-            if expected_kind == "Model":
-                unusable_models.add(_declared_name(document))
+            if unusable is not None:
+                unusable.update({_declared_name(document), path.stem})
             continue
         if expected_kind == "Model":
             models.append(build_model(document))
@@ -84,7 +89,7 @@ def load_manifests(root: Path) -> Manifests:
         else:
             environments.append(build_environment(document))
     errors.extend(reference_errors(models, environments, unusable_models=unusable_models))
-    errors.extend(policy_errors(environments))
+    errors.extend(policy_errors(environments, unusable_environments=unusable_environments))
     if errors:
         raise ManifestErrors(errors)
     return Manifests(

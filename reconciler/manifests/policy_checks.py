@@ -4,7 +4,7 @@ not loop back), requiredEvidence is itself a valid JSON Schema."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -13,7 +13,10 @@ from reconciler.errors import ManifestError
 from reconciler.manifests.model import Environment
 
 
-def policy_errors(environments: Sequence[Environment]) -> list[ManifestError]:
+def policy_errors(
+    environments: Sequence[Environment], *, unusable_environments: Set[str] = frozenset()
+) -> list[ManifestError]:
+    """`unusable_environments`: names of environments whose own file has errors (already reported)."""
     errors: list[ManifestError] = []
     by_name = {environment.name: environment for environment in environments}
     for environment in environments:
@@ -31,6 +34,8 @@ def policy_errors(environments: Sequence[Environment]) -> list[ManifestError]:
                         "name the environment versions must pass through first, e.g. promotedFrom: staging",
                     )
                 )
+            elif source in unusable_environments and source not in by_name:
+                pass
             elif source not in by_name:
                 close = difflib.get_close_matches(source, sorted(by_name), n=1)
                 errors.append(
