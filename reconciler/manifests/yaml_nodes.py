@@ -69,14 +69,38 @@ def parse_document(file: str, text: str) -> LocatedDocument | ManifestError:
         )
     values: dict[Path, tuple[int, int]] = {}
     keys: dict[Path, tuple[int, int]] = {}
+    # Aliases may repeat what the file holds, not explode it: a few levels of aliases of aliases
+    # ("billion laughs") would otherwise expand to billions of values and hang the run.
+    budget = [MIN_EXPANDED_VALUES + ALIAS_EXPANSION_FACTOR * _distinct_nodes(nodes[0])]
     try:
-        data = _to_python(file, nodes[0], (), values, keys)
+        data = _to_python(file, nodes[0], (), values, keys, budget)
     except _DuplicateKey as duplicate:
         return duplicate.error
     return LocatedDocument(file, data, values, keys)
 
 
+MIN_EXPANDED_VALUES = 100_000
+ALIAS_EXPANSION_FACTOR = 10
+
+
+def _distinct_nodes(root: yaml.Node) -> int:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return len(seen)
+
+
 class _DuplicateKey(Exception):
+    """A problem that stops the conversion (a duplicate key, an alias explosion), with its error."""
+
     def __init__(self, error: ManifestError) -> None:
         self.error = error
 
@@ -87,8 +111,20 @@ def _to_python(
     path: Path,
     values: dict[Path, tuple[int, int]],
     keys: dict[Path, tuple[int, int]],
+    budget: list[int],
 ) -> Any:
     values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _DuplicateKey(
+            ManifestError(
+                file,
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                "YAML aliases (*name) here expand the file to too many values: aliases of aliases multiply",
+                "write the values out, or use an alias only for a small block that is repeated a few times",
+            )
+        )
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -105,10 +141,13 @@ def _to_python(
                     )
                 )
             keys[(*path, name)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[name] = _to_python(file, value_node, (*path, name), values, keys)
+            result[name] = _to_python(file, value_node, (*path, name), values, keys, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_to_python(file, item, (*path, index), values, keys) for index, item in enumerate(node.value)]
+        return [
+            _to_python(file, item, (*path, index), values, keys, budget)
+            for index, item in enumerate(node.value)
+        ]
     return _scalar(node)
 
 
