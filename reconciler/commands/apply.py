@@ -7,8 +7,11 @@ afresh, shows the plan and asks for confirmation unless --auto-approve.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from contextlib import nullcontext
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 
 from reconciler.applying import ApplyRequest, apply
 from reconciler.aws.executor import DEFAULT_POLL_SECONDS, ExecutionOptions
@@ -40,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
     )
     interactive = sys.stdout.isatty() and not args.no_color
     progress = TerminalProgress() if interactive else LineProgress()
-    with progress if isinstance(progress, TerminalProgress) else nullcontext():
+    with (
+        _terminate_as_interrupt(),
+        progress if isinstance(progress, TerminalProgress) else nullcontext(),
+    ):
         result = apply(
             request,
             confirm=lambda plan: _confirm(plan, args),
@@ -66,6 +72,24 @@ def run(args: argparse.Namespace) -> int:
     if result.report.interrupted:
         return 130
     return 0 if result.report.succeeded else 1
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a cancelled CI job, `kill`, a container stop) stops the apply like Ctrl-C: no new steps,
+    a report, the lock freed; by default it would kill the process and leave the lock for a whole lease."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signal: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _confirm(plan: Plan, args: argparse.Namespace) -> bool:
