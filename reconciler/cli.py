@@ -64,7 +64,8 @@ def _add_aws(parser: argparse.ArgumentParser) -> None:
         type=positive_int,
         default=16,
         metavar="N",
-        help="account/Region pairs read in parallel (default 16)",
+        help="AWS calls in flight at once: account/Region pairs read in parallel, apply steps calling AWS "
+        "(waiting for a job takes no slot) (default 16)",
     )
     parser.add_argument("--stats", action="store_true", help="print API calls per operation to stderr")
 

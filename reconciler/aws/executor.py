@@ -33,6 +33,9 @@ from reconciler.errors import AwsAccessError, ReconcilerError
 
 DEFAULT_POLL_SECONDS = 30.0
 DEFAULT_MAX_WORKERS = 16
+# Steps spend most of their life waiting (a copy job takes minutes to hours), so each gets its own thread;
+# the AWS calls they make are bounded separately, by --max-workers.
+MAX_STEP_THREADS = 256
 
 
 class RealClock:
@@ -91,6 +94,7 @@ def execute(
             f"{', '.join(unsupported)}. Re-plan with this version."
         )
     stop = threading.Event()
+    call_slots = threading.Semaphore(max(1, options.max_workers))
     clock = clock or RealClock(stop)
     progress = progress or Progress()
     started_at = _now_iso()
@@ -107,13 +111,13 @@ def execute(
             known = dict(outputs)
         if stop.is_set():
             return _not_run(action, "not started: the apply was interrupted")
-        result = _run_step(action, known, clients, clock, options, deadline, progress, stop)
+        result = _run_step(action, known, clients, clock, options, deadline, progress, stop, call_slots)
         progress.finished(result)
         return result
 
     interrupted = False
     try:
-        _schedule(plan, run, options.max_workers, results, outputs, lock, progress, stop)
+        _schedule(plan, run, results, outputs, lock, progress, stop)
     except KeyboardInterrupt:
         interrupted = True
     ordered = tuple(
@@ -135,7 +139,6 @@ def execute(
 def _schedule(
     plan: Plan,
     run: Callable[[Action], StepResult],
-    max_workers: int,
     results: dict[str, StepResult],
     outputs: dict[str, dict[str, str]],
     lock: threading.Lock,
@@ -146,7 +149,8 @@ def _schedule(
     planned = [action.address for action in plan.actions]
     pending = list(plan.actions)
     running: dict[Future[StepResult], str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="apply") as pool:
+    threads = max(1, min(len(plan.actions), MAX_STEP_THREADS))
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="apply") as pool:
         try:
             _drive(pool, pending, running, run, results, outputs, lock, progress, planned)
         except BaseException:
@@ -211,6 +215,7 @@ def _run_step(
     deadline: float | None,
     progress: Progress,
     stop: threading.Event,
+    call_slots: threading.Semaphore,
 ) -> StepResult:
     context = StepContext(
         clients=clients,
@@ -219,6 +224,7 @@ def _run_step(
         deadline=deadline,
         progress=lambda _address, status: progress.status(action, status),
         stop=stop,
+        call_slots=call_slots,
     )
     started = clock.now()
     started_at = _now_iso()

@@ -61,6 +61,9 @@ class StepContext:
     progress: Callable[[str, str], None]
     # Set when the run is interrupted (Ctrl-C): waits end at once, leaving the jobs running in AWS.
     stop: threading.Event = field(default_factory=threading.Event)
+    # Bounds the AWS calls in flight across all steps (--max-workers); a step waiting between two status
+    # checks holds none, so fifty copy jobs are waited on together whatever the bound.
+    call_slots: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(16))
     calls: list[CallRecord] = field(default_factory=list)
     _random: random.Random = field(default_factory=random.Random)
 
@@ -70,7 +73,8 @@ class StepContext:
         mutating = not operation.startswith(("Get", "List"))
         for attempt in range(_EXTRA_THROTTLE_RETRIES + 1):
             try:
-                response = method(**params)
+                with self.call_slots:
+                    response = method(**params)
             except ClientError as error:
                 code = str(error.response.get("Error", {}).get("Code", ""))
                 if code in _THROTTLING_CODES and attempt < _EXTRA_THROTTLE_RETRIES:

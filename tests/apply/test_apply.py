@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.applying import ApplyRequest, apply
+from reconciler.aws.executor import ExecutionOptions
 from reconciler.core.plan import Action
 from reconciler.core.planfile import save_plan
 from reconciler.pipeline import make_plan
+from reconciler.sandbox.clock import SandboxClock
 from tests.apply.support import Estate, duplicates, make_estate
 
 EXPECTED_AFTER_CONVERGENCE = 14
@@ -213,3 +216,32 @@ def test_ctrl_c_stops_the_waits_reports_and_frees_the_lock(estate: Estate) -> No
     assert resumed.report.succeeded
     assert duplicates(estate.resources()) == {}
     assert replan(estate) == 0
+
+
+def test_waiting_takes_no_call_slot_so_many_copies_wait_together(estate: Estate) -> None:
+    """With one AWS call at a time, the five copy jobs still run at once: waiting holds no slot."""
+    in_progress: list[int] = []
+
+    def watch(_action: Action) -> None:
+        jobs = [
+            job
+            for scope in estate.state()["bedrock"].values()
+            for job in scope["copy_jobs"].values()
+            if job["status"] == "InProgress"
+        ]
+        in_progress.append(len(jobs))
+
+    request = ApplyRequest(
+        root=estate.root,
+        sandbox=True,
+        sandbox_dir=estate.sandbox_dir,
+        options=ExecutionOptions(max_workers=1, poll_seconds=300),
+    )
+    result = apply(
+        request, confirm=lambda _plan: True, clock=SandboxClock(estate.sandbox_dir), before_step=watch
+    )
+    assert result.report is not None
+    assert result.report.succeeded
+    # Capacity steps start only after their copy completed, while the other copies are still running:
+    # at some point several copy jobs were in flight together.
+    assert max(in_progress) >= 2
