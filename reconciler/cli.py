@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -165,6 +166,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_SANDBOX_COMMANDS = re.compile(
+    r"bedrock-gitops (plan|apply|force-unlock)\b(?! --sandbox)( -[-\w]+)*( [^\s`,;)]*[^\s`,;).])?"
+)
+
+
+def _in_same_mode(message: str, args: argparse.Namespace) -> str:
+    """The commands an error suggests, as they must be typed here: with --sandbox when this run used it, so
+    that copying the advice never sends a command to real AWS by surprise."""
+    from reconciler.pipeline import sandbox_requested
+
+    if not sandbox_requested(bool(getattr(args, "sandbox", False))):
+        return message
+    return _SANDBOX_COMMANDS.sub(lambda m: f"{m.group(0)} --sandbox", message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -183,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n{count} error{'s' if count != 1 else ''} in the manifests.", file=sys.stderr)
         return EXIT_ERROR
     except ReconcilerError as error:
-        print(f"Error: {error}", file=sys.stderr)
+        print(f"Error: {_in_same_mode(str(error), args)}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

@@ -264,7 +264,7 @@ def load_plan(path: Path) -> Plan:
         data = json.loads(raw)
     except json.JSONDecodeError as error:
         raise ReconcilerError(
-            f"{path} is not a saved plan (not JSON: {error.msg} at line {error.lineno}, "
+            f"{path} is not a saved plan (not JSON: {error.msg}; line {error.lineno}, "
             f"column {error.colno}); {again}"
         ) from None
     except (ValueError, RecursionError):  # not UTF-8 text, or absurdly nested

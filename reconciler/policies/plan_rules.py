@@ -88,6 +88,6 @@ def _protected(manifests: Manifests, environment: Environment, plan: Plan) -> It
             f"{environment.name} is protected, and this plan removes {action.address} "
             f"({action.service}:{action.operation} in {action.account} {action.region})",
             f"if the removal is intended, allow it explicitly: add `allowRemovals: [{action.address}]` "
-            f"under policies in environments/{environment.name} (remove the entry once applied); "
+            f"under policies in {environment.location.file} (remove the entry once applied); "
             "otherwise declare the resource again or plan without --prune",
         )

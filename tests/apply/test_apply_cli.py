@@ -169,7 +169,7 @@ def test_a_held_lock_blocks_apply_until_force_unlocked(
     assert code == 1
     assert f"another apply is running: lock {holder.lock_id} held by ci on run 7" in err
     assert "release train 12" in err
-    assert f"bedrock-gitops force-unlock {holder.lock_id}" in err
+    assert f"bedrock-gitops force-unlock {holder.lock_id} --sandbox" in err  # copy-paste safe
     assert shares(repo) == 0
     code, _, err = run(capsys, "force-unlock", "--sandbox", "--root", str(repo), "not-the-id", "--force")
     assert code == 1

@@ -329,7 +329,7 @@ def test_not_json(tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
     path.write_text("Plan: 3 to add, 0 to change, 0 to destroy.\n")
     assert _load_error(path) == (
-        f"{path} is not a saved plan (not JSON: Expecting value at line 1, column 1); "
+        f"{path} is not a saved plan (not JSON: Expecting value; line 1, column 1); "
         f"create one with: bedrock-gitops plan -out {path}"
     )
 
