@@ -310,7 +310,16 @@ def _delete_bedrock(operation: str, identifier: str) -> Step:
     return step
 
 
-def _disassociate_share(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
+def _share_change(operation: str) -> Step:
+    def step(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
+        return _change_managed_share(ctx, action, operation, params)
+
+    return step
+
+
+def _change_managed_share(
+    ctx: StepContext, action: Action, operation: str, params: dict[str, Any]
+) -> dict[str, str]:
     share_arn = str(params["resourceShareArn"])
     response = ctx.call(
         "ram",
@@ -325,7 +334,7 @@ def _disassociate_share(ctx: StepContext, action: Action, params: dict[str, Any]
         raise StepFailedError(
             f"refusing to change share {share_arn}: it does not carry the bedrock-gitops tags"
         )
-    ctx.call("ram", action.account, action.region, "DisassociateResourceShare", params)
+    ctx.call("ram", action.account, action.region, operation, params)
     return {"resourceShareArn": share_arn}
 
 
@@ -349,5 +358,6 @@ STEPS: dict[str, Step] = {
         "DeleteCustomModelDeployment", "customModelDeploymentIdentifier"
     ),
     "DeleteCustomModel": _delete_bedrock("DeleteCustomModel", "modelIdentifier"),
-    "DisassociateResourceShare": _disassociate_share,
+    "DisassociateResourceShare": _share_change("DisassociateResourceShare"),
+    "DeleteResourceShare": _share_change("DeleteResourceShare"),
 }

@@ -62,7 +62,7 @@ class Removal:
     actions instead."""
 
     address: str
-    kind: str  # share-principal | copy | provisioned-throughput | deployment
+    kind: str  # share | share-principal | copy | provisioned-throughput | deployment
     account: str
     region: str
     arn: str

@@ -17,7 +17,7 @@ from reconciler.core.tags import is_managed
 PRUNING_DISABLED = "pruning is disabled (enable it with --prune or spec.prune in the environment)"
 
 
-KeepOrDelete = Callable[[Removal, Action | None], None]
+KeepOrDelete = Callable[[Removal, Action | None], bool]
 
 
 def plan_removals(
@@ -40,9 +40,11 @@ def plan_removals(
     def allowed(account: str) -> bool:
         return prune or account in desired.pruning_accounts
 
-    def keep_or_delete(removal: Removal, action: Action | None) -> None:
+    def keep_or_delete(removal: Removal, action: Action | None) -> bool:
+        """True when the plan deletes it."""
         if action is not None and allowed(removal.account) and not removal.blocked_by:
             deletions.append(action)
+            return True
         else:
             blocked = removal.blocked_by or PRUNING_DISABLED
             removals.append(
@@ -56,6 +58,7 @@ def plan_removals(
                     blocked,
                 )
             )
+            return False
 
     for scope, state in sorted(live.scopes.items()):
         removable_capacity: dict[str, str] = {}  # model ARN served -> address of the capacity's removal
@@ -170,6 +173,7 @@ def _share_principals(desired: DesiredState, live: LiveState, keep_or_delete: Ke
             if share.status not in {"ACTIVE", "PENDING"} or not is_managed(dict(share.tags)):
                 continue
             principals = wanted.get((scope.account, scope.region, share.name), set())
+            removed: list[str] = []
             for principal in sorted(share.principals - principals):
                 address = f"{scope.account}/{scope.region}/share/{share.name}/principal/{principal}"
                 removal = Removal(
@@ -188,7 +192,28 @@ def _share_principals(desired: DesiredState, live: LiveState, keep_or_delete: Ke
                     {"resourceShareArn": share.arn, "principals": [principal]},
                     (),
                 )
-                keep_or_delete(removal, action)
+                if keep_or_delete(removal, action):
+                    removed.append(address)
+            if (scope.account, scope.region, share.name) not in wanted and set(removed) == {
+                f"{scope.account}/{scope.region}/share/{share.name}/principal/{p}" for p in share.principals
+            }:
+                # No environment runs this version any more and every principal is gone: the share itself
+                # goes too (an empty managed share would linger forever otherwise).
+                address = f"{scope.account}/{scope.region}/share/{share.name}"
+                removal = Removal(
+                    address,
+                    "share",
+                    # The account whose pruning allowed the last principal's removal (or the owner's).
+                    (sorted(share.principals) or [scope.account])[0],
+                    scope.region,
+                    share.arn,
+                    "no environment runs this version any more",
+                    "",
+                )
+                deletion = _delete(
+                    address, scope, "DeleteResourceShare", {"resourceShareArn": share.arn}, tuple(removed)
+                )
+                keep_or_delete(removal, deletion)
 
 
 def _delete(
@@ -197,7 +222,7 @@ def _delete(
     return Action(
         address=address,
         change="delete",
-        service="ram" if operation == "DisassociateResourceShare" else "bedrock",
+        service="ram" if operation in ("DisassociateResourceShare", "DeleteResourceShare") else "bedrock",
         operation=operation,
         account=scope.account,
         region=scope.region,

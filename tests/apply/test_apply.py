@@ -176,6 +176,12 @@ def test_prune_removes_only_managed_resources_and_never_a_committed_throughput(e
     prod_east = state["bedrock"]["777788889999/us-east-1"]["throughputs"]
     assert len(prod_east) == 1  # committed: kept
     assert state["bedrock"]["444455556666/us-east-1"]["deployments"] == {}
+    # support-summarizer v1 ran only in staging: its last principal left, so the share itself is deleted.
+    shares = {share["name"]: share["status"] for share in state["ram"]["shares"].values()}
+    assert shares["bedrock-gitops-support-summarizer-v1"] == "DELETED"
+    assert shares["bedrock-gitops-financial-analyst-v2"] == "ACTIVE"  # staging still runs v2
+    operations = [call.operation for step in report.steps for call in step.calls]
+    assert operations.index("DisassociateResourceShare") < operations.index("DeleteResourceShare")
 
 
 def test_without_organization_sharing_the_invitations_are_accepted_and_it_converges(estate: Estate) -> None:

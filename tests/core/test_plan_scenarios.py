@@ -176,9 +176,15 @@ def test_model_removed_from_environment_is_shown_not_removed(repo: Path) -> None
         "DeleteCustomModelDeployment",
         "DeleteCustomModel",
         "DisassociateResourceShare",
+        "DeleteResourceShare",
     }
     copy_delete = next(a for a in pruned.actions if a.operation == "DeleteCustomModel")
     assert copy_delete.depends_on == ("444455556666/us-east-1/deployment/staging-support-summarizer",)
+    # Nobody runs support-summarizer v1 any more: after its last principal, the share itself goes.
+    principal = next(a for a in pruned.actions if a.operation == "DisassociateResourceShare")
+    share_delete = next(a for a in pruned.actions if a.operation == "DeleteResourceShare")
+    assert share_delete.address == "111122223333/us-east-1/share/bedrock-gitops-support-summarizer-v1"
+    assert share_delete.depends_on == (principal.address,)
 
 
 def test_prune_never_deletes_a_committed_throughput(repo: Path) -> None:
