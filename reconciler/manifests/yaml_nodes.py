@@ -38,9 +38,13 @@ class LocatedDocument:
         return ManifestError(self.file, line, column, message, hint)
 
 
+# libyaml's parser when PyYAML was built with it (wheels are): the pure-Python one takes ~10 s on a 10 MB file.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def parse_document(file: str, text: str) -> LocatedDocument | ManifestError:
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=_LOADER))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -154,11 +158,8 @@ def _to_python(
 def _scalar(node: yaml.Node) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         return str(node.value)
-    loader = yaml.SafeLoader("")
-    try:
-        value = loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
+    # A bare constructor: a whole SafeLoader per scalar made large files crawl.
+    value = yaml.constructor.SafeConstructor().construct_object(node, deep=True)
     # Dates stay text: manifests are JSON-shaped data (schemas, fingerprints, plan files).
     if isinstance(value, date | datetime):
         return node.value
