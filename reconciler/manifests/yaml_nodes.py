@@ -38,7 +38,7 @@ class LocatedDocument:
         return ManifestError(self.file, line, column, message, hint)
 
 
-# libyaml's parser when PyYAML was built with it (wheels are): the pure-Python one takes ~10 s on a 10 MB file.
+# libyaml's parser when PyYAML has it (its wheels do): the pure-Python one takes ~10 s on a 10 MB file.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
