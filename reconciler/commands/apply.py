@@ -15,6 +15,7 @@ from contextlib import contextmanager, nullcontext
 
 from reconciler.applying import ApplyRequest, apply
 from reconciler.aws.executor import DEFAULT_POLL_SECONDS, ExecutionOptions
+from reconciler.commands.confirm import answered_yes
 from reconciler.commands.plan import print_call_counts
 from reconciler.core.apply_report import render_report
 from reconciler.core.plan import Plan
@@ -102,11 +103,7 @@ def _confirm(plan: Plan, args: argparse.Namespace) -> bool:
             "run `bedrock-gitops apply --auto-approve`, or save it with `plan -out FILE` and apply the file."
         )
     print("\nDo you want to perform these actions?\n  Only 'yes' will be accepted to approve.\n")
-    try:
-        answer = input("  Enter a value: ").strip()
-    except EOFError:  # Ctrl-D: no answer is not a yes
-        answer = ""
-    if answer != "yes":
+    if not answered_yes("  Enter a value: "):
         print("\nApply cancelled.")
         return False
     return True

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from reconciler.aws.lock import DynamoDbLock, settings_from
+from reconciler.commands.confirm import answered_yes
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.load import load_manifests
 from reconciler.pipeline import aws_clients, sandbox_requested
@@ -25,11 +26,7 @@ def run(args: argparse.Namespace) -> int:
             if not sys.stdin.isatty():
                 raise ReconcilerError("force-unlock needs a confirmation: re-run with --force")
             print("Breaking a lock while its apply still runs lets two applies race.")
-            try:
-                answer = input("Only 'yes' will be accepted to confirm: ").strip()
-            except EOFError:  # Ctrl-D: no answer is not a yes
-                answer = ""
-            if answer != "yes":
+            if not answered_yes("Only 'yes' will be accepted to confirm: "):
                 print("Unlock cancelled.")
                 return 1
         lock.force_unlock(args.lock_id)

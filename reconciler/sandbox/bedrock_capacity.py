@@ -146,11 +146,16 @@ def create_provisioned_model_throughput(call: Call) -> dict[str, Any]:
     return {"provisionedModelArn": arn}
 
 
+def _find(call: Call, kind: str, identifier: str, what: str) -> tuple[str, dict[str, Any]]:
+    """A resource of the caller's scope by ARN or name, or AWS's ResourceNotFoundException."""
+    for arn, resource in caller_scope(call)[kind].items():
+        if identifier in (arn, resource["name"]):
+            return arn, resource
+    raise not_found(f"Could not find a {what} with the identifier {identifier}.")
+
+
 def _throughput(call: Call, identifier: str) -> tuple[str, dict[str, Any]]:
-    for arn, throughput in caller_scope(call)["throughputs"].items():
-        if identifier in (arn, throughput["name"]):
-            return arn, throughput
-    raise not_found(f"Could not find a provisioned model with the identifier {identifier}.")
+    return _find(call, "throughputs", identifier, "provisioned model")
 
 
 def _throughput_view(arn: str, t: dict[str, Any], region: str) -> dict[str, Any]:
@@ -276,10 +281,7 @@ def create_custom_model_deployment(call: Call) -> dict[str, Any]:
 
 
 def _deployment(call: Call, identifier: str) -> tuple[str, dict[str, Any]]:
-    for arn, deployment in caller_scope(call)["deployments"].items():
-        if identifier in (arn, deployment["name"]):
-            return arn, deployment
-    raise not_found(f"Could not find a custom model deployment with the identifier {identifier}.")
+    return _find(call, "deployments", identifier, "custom model deployment")
 
 
 def get_custom_model_deployment(call: Call) -> dict[str, Any]:
