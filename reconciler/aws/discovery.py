@@ -70,9 +70,9 @@ def discover(
     `page_size` is the page size asked of every paginated list (None: the service's default).
     Raises AwsReadError (an AwsAccessError) naming every account/Region that could not be read.
     """
-    tasks = {scope: partial(_read_scope, clients, read, page_size) for scope, read in sorted(reads.items())}
-    states = _run_all(tasks, scope_of=lambda scope: scope, max_workers=max_workers)
-    return LiveState(_relevant_invitations_only(states))
+    tasks = {scope: partial(read_scope, clients, read, page_size) for scope, read in sorted(reads.items())}
+    states = run_all(tasks, scope_of=lambda scope: scope, max_workers=max_workers)
+    return LiveState(relevant_invitations_only(states))
 
 
 def read_tags(
@@ -87,16 +87,14 @@ def read_tags(
         for scope, scope_arns in sorted(arns.items())
         for arn in dict.fromkeys(scope_arns)  # de-duplicated, order kept
     }
-    tags = _run_all(
-        tasks, scope_of=lambda key: key[0], max_workers=max_workers, subject_of=lambda key: key[1]
-    )
+    tags = run_all(tasks, scope_of=lambda key: key[0], max_workers=max_workers, subject_of=lambda key: key[1])
     return {arn: resource_tags for (_, arn), resource_tags in tags.items()}
 
 
 # -- one scope ---------------------------------------------------------------------------------------------
 
 
-def _read_scope(clients: AwsClients, read: ScopeRead, page_size: int | None) -> ScopeState:
+def read_scope(clients: AwsClients, read: ScopeRead, page_size: int | None) -> ScopeState:
     account, region = read.scope
     state = ScopeState(account, region)
     if read.bedrock:
@@ -136,7 +134,7 @@ def _by_arn(items: Sequence[ArnItem]) -> tuple[ArnItem, ...]:
     return tuple(sorted(items, key=lambda item: item.arn))
 
 
-def _relevant_invitations_only(states: Mapping[Scope, ScopeState]) -> dict[Scope, ScopeState]:
+def relevant_invitations_only(states: Mapping[Scope, ScopeState]) -> dict[Scope, ScopeState]:
     """Keep PENDING invitations (they may need accepting) and any invitation to a share we read.
 
     A recipient accumulates accepted/rejected invitations to unrelated shares; only those for shares owned
@@ -159,7 +157,7 @@ def _relevant_invitations_only(states: Mapping[Scope, ScopeState]) -> dict[Scope
 # -- fan-out and error collection --------------------------------------------------------------------------
 
 
-def _run_all(
+def run_all(
     tasks: Mapping[Key, Callable[[], Result]],
     *,
     scope_of: Callable[[Key], Scope],
