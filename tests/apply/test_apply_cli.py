@@ -186,7 +186,7 @@ def test_a_held_lock_blocks_apply_until_force_unlocked(
 def test_two_applies_at_once_exactly_one_proceeds(repo: Path, tmp_path: Path) -> None:
     sandbox_dir = repo.parent / "sandbox"
     with SandboxEstate.open(sandbox_dir) as estate:
-        estate.update_settings(time_scale=600.0)  # an apply takes a few real seconds
+        estate.update_settings(time_scale=300.0)  # an apply takes ~6 real seconds: both overlap
     env = {**os.environ, "BEDROCK_GITOPS_SANDBOX_DIR": str(sandbox_dir)}
     command = [
         sys.executable,
