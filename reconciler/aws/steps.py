@@ -202,6 +202,7 @@ class _Waiter(NamedTuple):
     what: str  # for messages, e.g. "copy job"
     operation: str  # the Get call
     identifier: str  # its request member naming the resource
+    arn_member: str  # the create response member (and step output) naming the resource
     # The resource as Get returns it -> (status to show, finished, failed).
     read: Callable[[Mapping[str, Any]], tuple[str, bool, bool]]
     # Outputs a finished resource adds, e.g. the copy's targetModelArn.
@@ -221,6 +222,7 @@ _COPY_JOB = _Waiter(
     "copy job",
     "GetModelCopyJob",
     "jobArn",
+    "jobArn",
     lambda job: (str(job["status"]), job["status"] == "Completed", job["status"] == "Failed"),
     lambda job: {"targetModelArn": str(job["targetModelArn"])},
 )
@@ -228,12 +230,14 @@ _THROUGHPUT = _Waiter(
     "provisioned throughput",
     "GetProvisionedModelThroughput",
     "provisionedModelId",
+    "provisionedModelArn",
     lambda pt: (str(pt["status"]), pt["status"] == "InService", pt["status"] == "Failed"),
 )
 _DEPLOYMENT = _Waiter(
     "custom model deployment",
     "GetCustomModelDeployment",
     "customModelDeploymentIdentifier",
+    "customModelDeploymentArn",
     _deployment_state,
 )
 
@@ -257,36 +261,17 @@ def _wait(
     return outputs
 
 
-def _create_copy(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
-    response = ctx.call("bedrock", action.account, action.region, "CreateModelCopyJob", params)
-    return _wait_copy(ctx, action, {"jobArn": str(response["jobArn"])})
+def _asynchronous(operation: str, waiter: _Waiter) -> Step:
+    """Make (or, for the Get operation itself, find) a resource, then wait until it is usable. An update
+    whose response does not name the resource names it in its request."""
 
-
-def _wait_copy(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
-    job_arn = str(params["jobArn"])
-    return _wait(ctx, action, _COPY_JOB, job_arn, {"jobArn": job_arn})
-
-
-def _throughput(operation: str) -> Step:
     def step(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
-        if operation == "GetProvisionedModelThroughput":
-            arn = str(params["provisionedModelId"])
+        if operation == waiter.operation:
+            arn = str(params[waiter.identifier])
         else:
             response = ctx.call("bedrock", action.account, action.region, operation, params)
-            arn = str(response.get("provisionedModelArn") or params["provisionedModelId"])
-        return _wait(ctx, action, _THROUGHPUT, arn, {"provisionedModelArn": arn})
-
-    return step
-
-
-def _deployment(operation: str) -> Step:
-    def step(ctx: StepContext, action: Action, params: dict[str, Any]) -> dict[str, str]:
-        if operation == "GetCustomModelDeployment":
-            arn = str(params["customModelDeploymentIdentifier"])
-        else:
-            response = ctx.call("bedrock", action.account, action.region, operation, params)
-            arn = str(response["customModelDeploymentArn"])
-        return _wait(ctx, action, _DEPLOYMENT, arn, {"customModelDeploymentArn": arn})
+            arn = str(response.get(waiter.arn_member) or params[waiter.identifier])
+        return _wait(ctx, action, waiter, arn, {waiter.arn_member: arn})
 
     return step
 
@@ -342,14 +327,14 @@ STEPS: dict[str, Step] = {
     "CreateResourceShare": _create_share,
     "AssociateResourceShare": _associate_share,
     "AcceptResourceShareInvitation": _accept_invitation,
-    "CreateModelCopyJob": _create_copy,
-    "GetModelCopyJob": _wait_copy,
-    "CreateProvisionedModelThroughput": _throughput("CreateProvisionedModelThroughput"),
-    "UpdateProvisionedModelThroughput": _throughput("UpdateProvisionedModelThroughput"),
-    "GetProvisionedModelThroughput": _throughput("GetProvisionedModelThroughput"),
-    "CreateCustomModelDeployment": _deployment("CreateCustomModelDeployment"),
-    "UpdateCustomModelDeployment": _deployment("UpdateCustomModelDeployment"),
-    "GetCustomModelDeployment": _deployment("GetCustomModelDeployment"),
+    "CreateModelCopyJob": _asynchronous("CreateModelCopyJob", _COPY_JOB),
+    "GetModelCopyJob": _asynchronous("GetModelCopyJob", _COPY_JOB),
+    "CreateProvisionedModelThroughput": _asynchronous("CreateProvisionedModelThroughput", _THROUGHPUT),
+    "UpdateProvisionedModelThroughput": _asynchronous("UpdateProvisionedModelThroughput", _THROUGHPUT),
+    "GetProvisionedModelThroughput": _asynchronous("GetProvisionedModelThroughput", _THROUGHPUT),
+    "CreateCustomModelDeployment": _asynchronous("CreateCustomModelDeployment", _DEPLOYMENT),
+    "UpdateCustomModelDeployment": _asynchronous("UpdateCustomModelDeployment", _DEPLOYMENT),
+    "GetCustomModelDeployment": _asynchronous("GetCustomModelDeployment", _DEPLOYMENT),
     "TagResource": _tag,
     "DeleteProvisionedModelThroughput": _delete_bedrock(
         "DeleteProvisionedModelThroughput", "provisionedModelId"
