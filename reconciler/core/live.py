@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields
 from functools import cache
 from operator import attrgetter
 from typing import Any, NamedTuple, cast
@@ -137,17 +137,11 @@ class LiveState:
     def with_tags(self, tags: Mapping[str, Mapping[str, str]]) -> LiveState:
         return LiveState(self.scopes, {**self.tags, **tags})
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "scopes": [_plain(self.scopes[key]) for key in sorted(self.scopes)],
-            "tags": {arn: dict(sorted(t.items())) for arn, t in sorted(self.tags.items())},
-        }
-
     def fingerprint(self) -> str:
         """sha256 of a canonical form: a saved plan records it to detect that AWS changed since.
 
-        Positional (field order is fixed by the classes) rather than to_json's keyed form: this runs over
-        every live resource of every plan, so it must stay cheap at 100,000 resources."""
+        Positional (field order is fixed by the classes) and without dataclasses.asdict's deep copies: this
+        runs over every live resource of every plan, so it must stay cheap at 100,000 resources."""
         digest = hashlib.sha256()
         for key in sorted(self.scopes):
             digest.update(repr(_canonical(self.scopes[key])).encode())
@@ -167,17 +161,6 @@ def _field_values(cls: Any) -> Callable[[Any], tuple[Any, ...]]:
     if len(_field_names(cls)) == 1:
         return lambda value: (getter(value),)
     return getter
-
-
-def _plain(value: Any) -> Any:
-    """Like dataclasses.asdict, without its deep copies."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
-    if isinstance(value, tuple | list):
-        return [_plain(item) for item in value]
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    return value
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
