@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler.aws.executor import ExecutionOptions, Progress, execute
-from reconciler.aws.lock import DynamoDbLock, LockSettings, settings_from
+from reconciler.aws.lock import estate_lock
 from reconciler.aws.steps import Clock
 from reconciler.core.apply_report import ApplyReport, report_path_problem, write_report
 from reconciler.core.plan import Action, Plan
@@ -40,8 +40,6 @@ class ApplyRequest:
     prune: bool = False
     report_path: Path | None = None
     options: ExecutionOptions = field(default_factory=ExecutionOptions)
-    # None: the Backend the manifests declare (or its defaults).
-    lock_settings: LockSettings | None = None
     lock_reason: str = ""
     sandbox_dir: Path | None = None
 
@@ -81,10 +79,8 @@ def apply(
     with aws_clients(
         manifests, request.root, sandbox=request.sandbox, sandbox_dir=request.sandbox_dir
     ) as clients:
-        settings = request.lock_settings or settings_from(manifests.backend)
-        lock_account = settings.account or clients.base_account(settings.region)
-        lock_client = clients.client("dynamodb", lock_account, settings.region)
-        lock = DynamoDbLock(lock_client, settings)
+        lock = estate_lock(clients, manifests.backend)
+        settings = lock.settings
         reason = request.lock_reason or (
             f"apply {request.planfile}" if request.planfile is not None else "apply"
         )

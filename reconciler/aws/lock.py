@@ -24,6 +24,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from reconciler.aws.clients import AwsClients
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.model import Backend
 
@@ -75,6 +76,14 @@ class LockHeldError(ReconcilerError):
         )
 
 
+def estate_lock(clients: AwsClients, backend: Backend) -> DynamoDbLock:
+    """The lock the manifests' Backend declares, reached with `clients` (its account: the declared one, or
+    the base credentials')."""
+    settings = settings_from(backend)
+    account = settings.account or clients.base_account(settings.region)
+    return DynamoDbLock(clients.client("dynamodb", account, settings.region), settings)
+
+
 def settings_from(backend: Backend) -> LockSettings:
     return LockSettings(
         table=backend.lock_table,
@@ -104,7 +113,7 @@ class DynamoDbLock:
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._client = client
-        self._settings = settings
+        self.settings = settings
         self._wall_clock = wall_clock
 
     def acquire(self, reason: str, owner: str | None = None) -> LockInfo:
@@ -114,7 +123,7 @@ class DynamoDbLock:
             owner=owner or default_owner(),
             reason=reason,
             acquired_at=datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            expires_at=round(now + self._settings.lease_seconds, 3),
+            expires_at=round(now + self.settings.lease_seconds, 3),
         )
         try:
             self._call(
@@ -134,7 +143,7 @@ class DynamoDbLock:
 
     def renew(self, info: LockInfo) -> LockInfo:
         """Extend the lease; ReconcilerError if the lock is no longer ours (force-unlocked)."""
-        expires = round(self._wall_clock() + self._settings.lease_seconds, 3)
+        expires = round(self._wall_clock() + self.settings.lease_seconds, 3)
         try:
             self._call(
                 "update_item",
@@ -196,7 +205,7 @@ class DynamoDbLock:
             self.release(info)
 
     def _keep(self, info: LockInfo, stop: threading.Event) -> None:
-        while not stop.wait(self._settings.lease_seconds / 3):
+        while not stop.wait(self.settings.lease_seconds / 3):
             try:
                 info = self.renew(info)
             except (ReconcilerError, ClientError, BotoCoreError) as error:
@@ -212,7 +221,7 @@ class DynamoDbLock:
         )
 
     def _key(self) -> dict[str, dict[str, str]]:
-        return {KEY_ATTRIBUTE: {"S": self._settings.key}}
+        return {KEY_ATTRIBUTE: {"S": self.settings.key}}
 
     def _item(self, info: LockInfo) -> dict[str, dict[str, str]]:
         return {
@@ -225,7 +234,7 @@ class DynamoDbLock:
         }
 
     def _call(self, method: str, **params: Any) -> Any:
-        settings = self._settings
+        settings = self.settings
         try:
             return getattr(self._client, method)(TableName=settings.table, **params)
         except ClientError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from reconciler.aws.lock import DynamoDbLock, settings_from
+from reconciler.aws.lock import estate_lock
 from reconciler.commands.confirm import answered_yes
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.load import load_manifests
@@ -14,10 +14,8 @@ from reconciler.pipeline import aws_clients, sandbox_requested
 
 def run(args: argparse.Namespace) -> int:
     manifests = load_manifests(args.root)
-    settings = settings_from(manifests.backend)
     with aws_clients(manifests, args.root, sandbox=sandbox_requested(args.sandbox)) as clients:
-        account = settings.account or clients.base_account(settings.region)
-        lock = DynamoDbLock(clients.client("dynamodb", account, settings.region), settings)
+        lock = estate_lock(clients, manifests.backend)
         holder = lock.current()
         if holder is None:
             raise ReconcilerError("the estate is not locked; nothing to unlock")
