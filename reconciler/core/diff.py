@@ -12,7 +12,7 @@ from typing import Any
 
 from reconciler.core.capacity_plan import CapacityPlanning
 from reconciler.core.desired import DesiredCopy, DesiredShare, DesiredState
-from reconciler.core.live import LiveCopyJob, LiveShare, LiveState, Scope
+from reconciler.core.live import LiveCopyJob, LiveCustomModel, LiveShare, LiveState, Scope, ScopeState
 from reconciler.core.names import idempotency_token
 from reconciler.core.ordering import assign_waves
 from reconciler.core.plan import Action, Plan, Ref
@@ -22,6 +22,18 @@ from reconciler.core.tags import is_managed, tag_list
 COPY_TARGET_ARN = "targetModelArn"
 _IN_FLIGHT_CAPACITY = frozenset({"Creating", "Updating"})
 _SETTLED_CAPACITY = frozenset({"InService", "Active"})
+
+
+def existing_copy(state: ScopeState, copy: DesiredCopy) -> LiveCustomModel | None:
+    """The usable model a copy made (owned here, not Failed), if there is one."""
+    return next(
+        (
+            m
+            for m in state.custom_models
+            if m.name == copy.target_model_name and m.owner_account == copy.account and m.status != "Failed"
+        ),
+        None,
+    )
 
 
 def tag_reads(desired: DesiredState, live: LiveState) -> dict[Scope, list[str]]:
@@ -41,7 +53,6 @@ def tag_reads(desired: DesiredState, live: LiveState) -> dict[Scope, list[str]]:
         if environment is None:
             continue
         prefix = f"{environment}-"
-        models = {m.name: m.arn for m in state.custom_models if m.owner_account == scope.account}
         arns: list[str] = []
         for name, arn, current, status in (
             *((t.name, t.arn, t.desired_model_arn or t.model_arn, t.status) for t in state.throughputs),
@@ -53,8 +64,10 @@ def tag_reads(desired: DesiredState, live: LiveState) -> dict[Scope, list[str]]:
             if capacity is None or status not in _SETTLED_CAPACITY:
                 arns.append(arn)
                 continue
-            copy = copies.get(capacity.copy_address) if capacity.copy_address else None
-            target = models.get(copy.target_model_name) if copy else capacity.source_model_arn
+            target: str | None = capacity.source_model_arn
+            if capacity.copy_address:
+                model = existing_copy(state, copies[capacity.copy_address])
+                target = model.arn if model else None
             if target != current:
                 arns.append(arn)
         if arns:
@@ -168,16 +181,7 @@ class _Planner(CapacityPlanning):
 
     def copy(self, copy: DesiredCopy) -> None:
         scope = self.live.scope(copy.account, copy.region)
-        model = next(
-            (
-                m
-                for m in scope.custom_models
-                if m.name == copy.target_model_name
-                and m.owner_account == copy.account
-                and m.status != "Failed"
-            ),
-            None,
-        )
+        model = existing_copy(scope, copy)
         if model is not None:
             self.copy_targets[copy.address] = model.arn
             return
