@@ -5,18 +5,22 @@ Order of a run (a crash between any two steps leaves nothing the next run cannot
   2. take the estate's lock (one apply at a time);
   3. read live state and plan afresh; with a saved plan, refuse it if the manifests or the live state
      changed since it was made (Terraform's stale plan rule), otherwise apply exactly the saved plan;
-  4. execute the actions in dependency order; 5. write the report; release the lock.
+  4. execute the actions in dependency order; 5. smoke-verify the capacity made ready (spec.verify) and
+     tag what passes; 6. write the report; release the lock.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.aws.clients import AwsClients
 from reconciler.aws.executor import ExecutionOptions, Progress, execute
 from reconciler.aws.lock import estate_lock
 from reconciler.aws.steps import Clock
+from reconciler.aws.verify import tag_verified, verify_capacity
 from reconciler.core.apply_report import ApplyReport, report_path_problem, write_report
 from reconciler.core.plan import Action, Plan
 from reconciler.core.planfile import load_plan, plan_to_json
@@ -104,6 +108,7 @@ def apply(
                 lock_id=held.lock_id,
                 before_step=before_step,
             )
+            report = _verified(report, clients, manifests, request, announce)
     if report_path is not None:
         write_report(report, report_path)
     return ApplyResult(plan, report, report_path)
@@ -148,3 +153,29 @@ def _check_accounts(plan: Plan, manifests: Manifests) -> None:
             f"the plan acts in account(s) {', '.join(strangers)}, which no manifest declares; refusing. "
             + REPLAN_HINT
         )
+
+
+def _verified(
+    report: ApplyReport,
+    clients: AwsClients,
+    manifests: Manifests,
+    request: ApplyRequest,
+    announce: Callable[[str], None],
+) -> ApplyReport:
+    """Smoke-verify the capacity this apply made ready (spec.verify), tag what passes, record every check.
+    A failure fails the apply (report.succeeded); nothing is rolled back."""
+    if report.interrupted:
+        return report
+    ready = {
+        step.address
+        for step in report.steps
+        if step.outcome == "done" and step.address.endswith(("/throughput", "/deployment"))
+    }
+    if not ready:
+        return report
+    declared = {env.name for env in manifests.environments if env.verify}
+    if not any(address.split("/", 1)[0] in declared for address in ready):
+        return report
+    announce("Verifying the capacity made ready (spec.verify)...")
+    run = verify_capacity(clients, manifests, addresses=ready, max_workers=request.options.max_workers)
+    return dataclasses.replace(report, verifications=tag_verified(clients, run).results)

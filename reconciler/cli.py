@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     comment.add_parser(commands, _add_common)
     ci.add_parser(commands, _add_common)
     importer.add_parser(commands, _add_common, _add_aws)
+    from reconciler.commands import verify
+
+    verify.add_parser(commands, _add_common, _add_aws)  # issue 16: smoke checks through live capacity
     return parser
 
 

@@ -120,10 +120,13 @@ def plan_with(
     # Policies judge the manifests and the plan (reconciler/policies), read-only preflight checks the
     # accounts (reconciler/aws/preflight.py); their findings travel in the plan.
     from reconciler.aws.preflight import run_preflight
+    from reconciler.aws.soak_reads import soak_policy_findings
 
     findings = [
         *evaluate_policies(manifests, desired, plan),
         *run_preflight(clients, manifests, desired, live, plan),
+        # Soak time is a policy judged on live tags and AWS's clock (reconciler/policies/soak.py).
+        *soak_policy_findings(clients, manifests, desired, live, plan, max_workers=max_workers),
     ]
     plan = dataclasses.replace(plan, findings=sort_findings(findings))
     counts = clients.call_counts()

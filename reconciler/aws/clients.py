@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sts import STSClient
 
 RetryMode = Literal["standard", "adaptive"]
-Service = Literal["bedrock", "ram", "sts", "dynamodb", "organizations", "kms", "service-quotas"]
+Service = Literal[
+    "bedrock", "bedrock-runtime", "ram", "sts", "dynamodb", "organizations", "kms", "service-quotas"
+]
 
 SESSION_NAME_PREFIX = "bedrock-gitops"
 # Standard mode's default of 3 attempts gives up too early on Bedrock's low control-plane rate limits: at
@@ -154,7 +156,7 @@ class AwsClients:
     @overload
     def client(
         self,
-        service: Literal["dynamodb", "organizations", "kms", "service-quotas"],
+        service: Literal["bedrock-runtime", "dynamodb", "organizations", "kms", "service-quotas"],
         account: str,
         region: str,
     ) -> Any: ...

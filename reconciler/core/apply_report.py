@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from reconciler.core.verification import CapacityVerification, render_verifications
 from reconciler.errors import ReconcilerError
 
 REPORT_FORMAT_VERSION = 1
@@ -65,13 +66,19 @@ class ApplyReport:
     # Ctrl-C (SIGINT) stopped the run: what had not finished is reported as skipped or still running.
     interrupted: bool = False
     format_version: int = REPORT_FORMAT_VERSION
+    # Smoke verification of the capacity this apply brought InService/Active (environments' spec.verify).
+    verifications: tuple[CapacityVerification, ...] = ()
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for step in self.steps if step.outcome == outcome)
 
     @property
     def succeeded(self) -> bool:
-        return not self.interrupted and all(step.outcome == "done" for step in self.steps)
+        return not self.interrupted and all(step.outcome == "done" for step in self.steps) and self.verified
+
+    @property
+    def verified(self) -> bool:
+        return all(verification.passed for verification in self.verifications)
 
     def summary(self) -> dict[str, int]:
         return {outcome: self.count(outcome) for outcome in OUTCOMES}
@@ -89,6 +96,7 @@ class ApplyReport:
             "succeeded": self.succeeded,
             "summary": self.summary(),
             "steps": [_step_json(step) for step in self.steps],
+            "verifications": [verification.to_json() for verification in self.verifications],
         }
 
 
@@ -165,8 +173,16 @@ def render_report(report: ApplyReport) -> str:
             lines.append(f"{titles[outcome]}:")
             lines.extend(f"  {step.address}: {step.message}" for step in steps)
             lines.append("")
+    if report.verifications:
+        lines += [render_verifications(report.verifications), ""]
     counts = report.summary()
     verdict = "Apply complete!" if report.succeeded else "Apply incomplete."
+    if not report.verified:
+        failed = sum(1 for v in report.verifications if not v.passed)
+        verdict = (
+            f"Apply done, but verification FAILED on {failed} capacit{'ies' if failed != 1 else 'y'} "
+            "(nothing was rolled back)."
+        )
     if report.interrupted:
         verdict = "Apply interrupted; run apply again to finish."
     lines.append(

@@ -15,6 +15,7 @@ from reconciler.manifests.model import (
     ModelVersion,
     Policies,
 )
+from reconciler.manifests.verification import build_verify, soak_seconds
 from reconciler.manifests.yaml_nodes import LocatedDocument, Path
 
 
@@ -82,6 +83,7 @@ def build_environment(document: LocatedDocument) -> Environment:
                 locations=_locations(document, prefix, pin),
             )
         )
+    locations = _locations(document, ("spec",), spec)
     return Environment(
         name=document.data["metadata"]["name"],
         account_id=spec["account"]["id"],
@@ -92,7 +94,8 @@ def build_environment(document: LocatedDocument) -> Environment:
         kms_keys=dict(spec.get("kmsKeys", {})),
         prune=bool(spec.get("prune", False)),
         policies=build_policies(spec.get("policies", {})),
-        locations=_locations(document, ("spec",), spec),
+        locations=locations,
+        verify=build_verify(spec.get("verify", {}), lambda key: locations.get(key, locations.get("verify"))),
     )
 
 
@@ -100,8 +103,13 @@ def build_policies(data: dict[str, Any]) -> Policies:
     def strings(key: str) -> tuple[str, ...] | None:
         return tuple(data[key]) if key in data else None
 
+    promoted = data.get("promotedFrom")
+    soak = promoted.get("soak") if isinstance(promoted, dict) else None
     return Policies(
-        promoted_from=data.get("promotedFrom"),
+        # `promotedFrom: staging` or `promotedFrom: {environment: staging, soak: 24h}`
+        promoted_from=promoted.get("environment") if isinstance(promoted, dict) else promoted,
+        soak_seconds=soak_seconds(soak) if soak else None,
+        soak=soak,
         allowed_regions=strings("allowedRegions"),
         allowed_accounts=strings("allowedAccounts"),
         require_kms=bool(data.get("requireKms", False)),

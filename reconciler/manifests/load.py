@@ -15,6 +15,7 @@ from reconciler.manifests.model import Backend, Environment, Manifests, Model
 from reconciler.manifests.policy_checks import policy_errors
 from reconciler.manifests.references import reference_errors
 from reconciler.manifests.schema import schema_errors
+from reconciler.manifests.verification import verify_errors
 from reconciler.manifests.yaml_nodes import LocatedDocument, parse_document
 
 API_VERSION = "bedrock-gitops.io/v1alpha1"
@@ -90,6 +91,8 @@ def load_manifests(root: Path) -> Manifests:
             environments.append(build_environment(document))
     errors.extend(reference_errors(models, environments, unusable_models=unusable_models))
     errors.extend(policy_errors(environments, unusable_environments=unusable_environments))
+    for environment in environments:
+        errors.extend(verify_errors(environment))
     if errors:
         raise ManifestErrors(errors)
     return Manifests(

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from reconciler.manifests.verification import VerifySpec
 
 CapacityType = Literal["provisioned", "on-demand", "none"]
 Commitment = Literal["none", "OneMonth", "SixMonths"]
@@ -77,6 +80,10 @@ class Policies:
     """An environment's `spec.policies` (evaluated by reconciler/policies); None / empty = rule not set."""
 
     promoted_from: str | None = None
+    # `promotedFrom: {environment, soak}`: how long (seconds) the source must have served a version,
+    # verified, before it may enter; None = no soak time.
+    soak_seconds: int | None = None
+    soak: str | None = None  # as written, e.g. "24h"
     allowed_regions: tuple[str, ...] | None = None
     allowed_accounts: tuple[str, ...] | None = None
     require_kms: bool = False
@@ -105,6 +112,8 @@ class Environment:
     kms_keys: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
     prune: bool = False
     policies: Policies = field(default_factory=Policies)
+    # `spec.verify`: model name -> smoke checks run through its capacity (manifests/verification.py).
+    verify: Mapping[str, VerifySpec] = field(default_factory=dict, compare=False, hash=False)
     # Where individual fields were written ("account.id", "regions[1]", "kmsKeys.us-east-1",
     # "policies.promotedFrom", ...).
     locations: Mapping[str, Location] = field(default_factory=dict, compare=False, hash=False)

@@ -16,7 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,12 @@ from reconciler.sandbox.restjson import decode_request, encode_error, encode_res
 from reconciler.sandbox.shapes import request_problems, response_problems, validation_message
 from reconciler.sandbox.statefile import StateFile
 
-SIMULATED_SERVICES = frozenset({"bedrock", "ram", "dynamodb", "organizations", "kms", "service-quotas"})
+SIMULATED_SERVICES = frozenset(
+    {"bedrock", "bedrock-runtime", "ram", "dynamodb", "organizations", "kms", "service-quotas"}
+)
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
-READ_ONLY_PREFIXES = ("List", "Get", "Describe")  # never change state: the document is not saved
+# Never change state: the document is not saved (InvokeModel and Converse only read the capacity).
+READ_ONLY_PREFIXES = ("List", "Get", "Describe", "InvokeModel", "Converse")
 
 
 class SimulatedUnreachableError(BotoCoreError):
@@ -100,6 +104,8 @@ class Simulation:
         account, region = self._caller(request)
         with self.store.locked(write=False) as state:
             settings = dict(state.get("settings", {}))
+            # Every answer carries the simulated time in its Date header, as AWS carries its own.
+            server_time = clock.now(state)
         if account in settings.get("unreachable_accounts", ()):
             raise SimulatedUnreachableError(endpoint_url=str(request.url))
         latency = float(settings.get("latency_seconds", 0.0))
@@ -121,7 +127,9 @@ class Simulation:
         except SimulatedError as error:
             self._record(RecordedRequest(service, operation, account, region, params, error.code))
             return _response(
-                str(request.url), *encode_error(error.code, error.message, error.status, service)
+                str(request.url),
+                *encode_error(error.code, error.message, error.status, service),
+                date=server_time,
             )
         self._record(RecordedRequest(service, operation, account, region, params, None))
         problems = response_problems(service, operation, output)
@@ -129,7 +137,7 @@ class Simulation:
             bug = f"{service}.{operation} answered an invalid response: {'; '.join(problems)}"
             self.simulation_bugs.append(bug)
             return _response(str(request.url), *encode_error("InternalServerException", bug, 500))
-        return _response(str(request.url), *encode_response(service, operation, output))
+        return _response(str(request.url), *encode_response(service, operation, output), date=server_time)
 
     def _dispatch(
         self, service: str, operation: str, account: str, region: str, params: dict[str, Any]
@@ -176,7 +184,11 @@ def _account_of(access_key: str) -> str:
     return get_account_id_from(access_key)
 
 
-def _response(url: str, status: int, headers: dict[str, str], body: bytes) -> AWSResponse:
+def _response(
+    url: str, status: int, headers: dict[str, str], body: bytes, date: datetime | None = None
+) -> AWSResponse:
+    if date is not None:
+        headers = {**headers, "Date": format_datetime(date.astimezone(UTC), usegmt=True)}
     # botocore reads headers as a mapping; moto answers with a plain dict too.
     return AWSResponse(url, status, headers, _RawBody(body))  # type: ignore[arg-type]
 

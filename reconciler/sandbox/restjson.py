@@ -105,9 +105,15 @@ def decode_request(
     if match:
         labels = {name: unquote(value) for name, value in match.groupdict().items()}
     query = parse_qs(split.query, keep_blank_values=True)
-    raw = body.decode() if isinstance(body, bytes) else (body or "")
-    payload = json.loads(raw) if raw.strip() else {}
     params: dict[str, Any] = {}
+    blob_member = _blob_payload(shape)
+    if blob_member is not None:
+        # The body is the member itself (bedrock-runtime InvokeModel's `body`), not a JSON document.
+        params[blob_member] = body if isinstance(body, bytes) else (body or "").encode()
+        payload: dict[str, Any] = {}
+    else:
+        raw = body.decode() if isinstance(body, bytes) else (body or "")
+        payload = json.loads(raw) if raw.strip() else {}
     for name, member in shape.members.items():
         location = member.serialization.get("location")
         wire = member.serialization.get("name", name)
@@ -120,7 +126,8 @@ def decode_request(
             else:
                 params[name] = _scalar(member, values[0])
         elif location == "header" and headers.get(wire) is not None:
-            params[name] = _scalar(member, headers[wire])
+            value = headers[wire]
+            params[name] = _scalar(member, value.decode() if isinstance(value, bytes) else value)
         elif location is None and wire in payload:
             params[name] = _from_json(member, payload[wire])
     return params
@@ -160,8 +167,16 @@ def encode_response(
     status = int(model.http.get("responseCode", 200))
     headers = {"Content-Type": "application/json", "x-amzn-RequestId": "sandbox"}
     shape = model.output_shape
+    headers.update(output.get("__headers__", {}))  # headers outside the output shape (see bedrock_runtime)
+    blob_member = _blob_payload(shape)
+    raw_body = b""
     body: dict[str, Any] = {}
     for name, value in output.items():
+        if name == "__headers__":
+            continue
+        if name == blob_member:
+            raw_body = value if isinstance(value, bytes) else str(value).encode()
+            continue
         member = shape.members.get(name) if shape is not None else None
         location = member.serialization.get("location") if member is not None else None
         if location == "header" and value is not None:
@@ -171,7 +186,19 @@ def encode_response(
         elif value is not None:
             wire = member.serialization.get("name", name) if member is not None else name
             body[wire] = _to_json(member, value)
+    if blob_member is not None:
+        return status, headers, raw_body
     return status, headers, json.dumps(body).encode()
+
+
+def _blob_payload(shape: Shape | None) -> str | None:
+    """The member that is the whole HTTP body as raw bytes, if the shape has one."""
+    if shape is None:
+        return None
+    payload = shape.serialization.get("payload")
+    if payload and shape.members[payload].type_name == "blob":  # type: ignore[attr-defined]
+        return str(payload)
+    return None
 
 
 def encode_error(

@@ -19,6 +19,11 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     # Organization with RAM sharing enabled: shares to member accounts are auto-accepted. False: invitations
     # stay PENDING until the recipient accepts them.
     "org_sharing_enabled": True,
+    # Model versions (any name or ARN along a served model's copy chain) whose InvokeModel/Converse answers
+    # are wrong, slow (45 s reported latency), or never come (ModelTimeoutException): see bedrock_runtime.py.
+    "wrong_answer_models": [],
+    "slow_answer_models": [],
+    "unanswering_models": [],
     # Simulated durations.
     "copy_job_seconds": 1200,
     "throughput_seconds": 600,

@@ -1,0 +1,154 @@
+"""The verification gates through the command line, on a copy of the example repository and the sandbox:
+apply verifies staging and tags it; prod's plan waits out the soak time; a version that answers wrongly
+fails verification and prod refuses it; `verify` reports capacity that stopped answering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.sandbox.estate import SandboxEstate
+from tests.apply.support import Estate, make_estate
+
+STAGING_VERIFY = """
+  verify:
+    financial-analyst:
+      minPassing: 2
+      prompts:
+        - name: revenue
+          converse:
+            messages:
+              - role: user
+                content: [{text: "What drove Q3 revenue growth?"}]
+            inferenceConfig: {maxTokens: 200, temperature: 0}
+          expect:
+            regex: "(?i)revenue"
+            maxLatencyMs: 5000
+        - name: native-json
+          body:
+            inputText: "Answer in JSON: which quarter had the highest margin?"
+            textGenerationConfig: {maxTokenCount: 200, temperature: 0}
+          expect:
+            jsonSchema: {type: object, required: [answer]}
+"""
+
+
+@pytest.fixture
+def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Estate:
+    estate = make_estate(tmp_path)
+    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(estate.sandbox_dir))
+    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
+    with SandboxEstate.open(estate.sandbox_dir) as sandbox:
+        # Frozen time and instant jobs: apply takes no simulated time, so the soak is measured exactly.
+        sandbox.update_settings(
+            time_scale=0.0, copy_job_seconds=0, throughput_seconds=0, deployment_seconds=0
+        )
+    estate.edit(
+        "environments/prod.yaml", "promotedFrom: staging ", "promotedFrom: {environment: staging, soak: 24h} "
+    )
+    staging = estate.root / "environments" / "staging.yaml"
+    staging.write_text(staging.read_text() + STAGING_VERIFY)
+    return estate
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def apply(estate: Estate, capsys: pytest.CaptureFixture[str], report: Path) -> tuple[int, str, str]:
+    return run(
+        capsys,
+        "apply",
+        "--sandbox",
+        "--root",
+        str(estate.root),
+        "--auto-approve",
+        "--poll-seconds",
+        "0.05",
+        "--report",
+        str(report),
+    )
+
+
+def plan_prod_v2(estate: Estate, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    return run(capsys, "plan", "--sandbox", "--root", str(estate.root))
+
+
+def test_apply_verifies_and_tags_staging_then_prod_waits_out_the_soak(
+    estate: Estate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = estate.root / "report.json"
+    code, out, err = apply(estate, capsys, report)
+    assert code == 0, out + err
+    assert "staging/us-east-1/financial-analyst/throughput (financial-analyst v2): passed, 2 of 2" in out
+    data = json.loads(report.read_text())
+    checks = {v["address"]: v for v in data["verifications"]}
+    assert set(checks) == {
+        "staging/us-east-1/financial-analyst/throughput",
+        "staging/us-west-2/financial-analyst/throughput",
+    }
+    assert all(v["passed"] and v["verified_at"] for v in checks.values())
+    state = estate.state()
+    tags = [
+        t["tags"].get("bedrock-gitops:verified", "")
+        for scope in state["bedrock"].values()
+        for t in scope["throughputs"].values()
+        if t["name"] == "staging-financial-analyst"
+    ]
+    assert len(tags) == 2 and all(tag.startswith("v2@") for tag in tags)
+
+    # prod takes v2 only once staging has served it, verified, for 24 hours.
+    estate.edit("environments/prod.yaml", "version: v1", "version: v2")
+    run(capsys, "sandbox", "advance", "3600", "--root", str(estate.root))
+    code, out, err = plan_prod_v2(estate, capsys)
+    assert code == 1
+    assert "soak: 23h00m left: financial-analyst v2 may enter prod once staging has served it" in out + err
+    run(capsys, "sandbox", "advance", "82740", "--root", str(estate.root))
+    code, out, err = plan_prod_v2(estate, capsys)
+    assert code == 1 and "soak: 1m left" in out + err
+    run(capsys, "sandbox", "advance", "60", "--root", str(estate.root))
+    code, out, err = plan_prod_v2(estate, capsys)
+    assert code == 0, out + err
+    assert "soak" not in out + err
+    assert "~ update prod/us-east-1/financial-analyst/throughput" in out
+
+
+def test_a_version_that_answers_wrongly_fails_verification_and_prod_refuses_it(
+    estate: Estate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "sandbox", "set", "wrong_answer_models=financial-analyst-v2", "--root", str(estate.root))
+    report = estate.root / "report.json"
+    code, out, err = apply(estate, capsys, report)
+    assert code == 1
+    assert "FAIL revenue (180 ms): the answer does not match the regex '(?i)revenue'" in out
+    assert "answer: I am not able to help with that." in out
+    assert "verification FAILED on 2 capacities (nothing was rolled back)" in out
+    data = json.loads(report.read_text())
+    assert data["succeeded"] is False
+    assert {v["passed"] for v in data["verifications"]} == {False}
+    estate.edit("environments/prod.yaml", "version: v1", "version: v2")
+    run(capsys, "sandbox", "advance", "172800", "--root", str(estate.root))
+    code, out, err = plan_prod_v2(estate, capsys)
+    assert code == 1
+    assert "soak: financial-analyst v2 cannot enter prod" in out + err
+    assert "has not passed verification on v2" in out + err
+
+
+def test_verify_reports_capacity_that_stopped_answering(
+    estate: Estate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = apply(estate, capsys, estate.root / "report.json")
+    assert code == 0, out + err
+    code, out, _ = run(capsys, "verify", "--sandbox", "--root", str(estate.root), "--environment", "staging")
+    assert code == 0
+    assert "Verification passed on all 2 capacities." in out
+    run(capsys, "sandbox", "set", "unanswering_models=financial-analyst-v2", "--root", str(estate.root))
+    code, out, _ = run(capsys, "verify", "--sandbox", "--root", str(estate.root), "-e", "staging")
+    assert code == 1
+    assert "Converse failed: ModelTimeoutException: The request took too long to process." in out
+    assert "Verification FAILED on 2 of 2 capacities." in out
