@@ -100,7 +100,8 @@ def test_apply_verifies_and_tags_staging_then_prod_waits_out_the_soak(
         for t in scope["throughputs"].values()
         if t["name"] == "staging-financial-analyst"
     ]
-    assert len(tags) == 2 and all(tag.startswith("v2@") for tag in tags)
+    assert len(tags) == 2
+    assert all(tag.startswith("v2@") for tag in tags)
 
     # prod takes v2 only once staging has served it, verified, for 24 hours.
     estate.edit("environments/prod.yaml", "version: v1", "version: v2")
@@ -110,7 +111,8 @@ def test_apply_verifies_and_tags_staging_then_prod_waits_out_the_soak(
     assert "soak: 23h00m left: financial-analyst v2 may enter prod once staging has served it" in out + err
     run(capsys, "sandbox", "advance", "82740", "--root", str(estate.root))
     code, out, err = plan_prod_v2(estate, capsys)
-    assert code == 1 and "soak: 1m left" in out + err
+    assert code == 1
+    assert "soak: 1m left" in out + err
     run(capsys, "sandbox", "advance", "60", "--root", str(estate.root))
     code, out, err = plan_prod_v2(estate, capsys)
     assert code == 0, out + err
