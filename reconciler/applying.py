@@ -3,8 +3,9 @@
 Order of a run (a crash between any two steps leaves nothing the next run cannot finish):
   1. load and validate the manifests (no AWS call for invalid input);
   2. take the estate's lock (one apply at a time);
-  3. read live state and plan afresh; with a saved plan, refuse it if the manifests or the live state
-     changed since it was made (Terraform's stale plan rule), otherwise apply exactly the saved plan;
+  3. read live state and plan afresh; with a saved plan, refuse it if the manifests changed or the requests
+     it would send are no longer the fresh plan's (core/staleness.py), otherwise apply exactly the saved
+     plan;
   4. execute the actions in dependency order; 5. smoke-verify the capacity made ready (spec.verify) and
      tag what passes; 6. write the report; release the lock.
 """
@@ -23,12 +24,14 @@ from reconciler.aws.steps import Clock
 from reconciler.aws.verify import tag_verified, verify_capacity
 from reconciler.core.apply_report import ApplyReport, report_path_problem, write_report
 from reconciler.core.plan import Action, Plan
-from reconciler.core.planfile import load_plan, plan_to_json
+from reconciler.core.planfile import load_plan
+from reconciler.core.staleness import request_changes
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.load import load_manifests
 from reconciler.manifests.model import Manifests
 from reconciler.pipeline import aws_clients, plan_with
 
+MAX_CHANGES_SHOWN = 5
 REPLAN_HINT = "Make a new plan with `bedrock-gitops plan -out FILE`, review it, then apply that file."
 
 
@@ -115,22 +118,19 @@ def apply(
 
 
 def _checked_saved_plan(saved: Plan, fresh: Plan, planfile: Path | None) -> Plan:
-    if saved.live_fingerprint != fresh.live_fingerprint:
+    """The saved plan, unless the requests it would send are no longer what a fresh plan sends (a job it
+    waits for moving on is not a change; see core/staleness.py)."""
+    changes = request_changes(saved, fresh)
+    if changes:
+        shown = "\n".join(f"  {change}" for change in changes[:MAX_CHANGES_SHOWN])
+        more = len(changes) - MAX_CHANGES_SHOWN
+        if more > 0:
+            shown += f"\n  ... and {more} more"
         raise StalePlanError(
-            f"the saved plan {planfile} is stale: the live state in AWS changed since it was made "
-            f"({saved.created_at}). Nothing was applied. {REPLAN_HINT}"
-        )
-    if _actions_json(saved) != _actions_json(fresh):
-        raise StalePlanError(
-            f"the saved plan {planfile} no longer matches what this version of bedrock-gitops plans for the "
-            f"same manifests and live state. Nothing was applied. {REPLAN_HINT}"
+            f"the saved plan {planfile} is stale: the requests it would send changed since it was made "
+            f"({saved.created_at}):\n{shown}\nNothing was applied. {REPLAN_HINT}"
         )
     return saved
-
-
-def _actions_json(plan: Plan) -> object:
-    document = plan_to_json(plan)
-    return (document["actions"], document["removals"])
 
 
 def _check_findings(plan: Plan) -> None:

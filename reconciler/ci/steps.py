@@ -76,7 +76,7 @@ def drift(run: ActionsRun, root: Path, out: Path, *, sandbox: bool) -> int:
     Exit 0 either way (the issue is the signal), 1 when planning fails."""
     result = make_plan(root, sandbox=sandbox)
     github = run.github()
-    if not result.plan.has_changes:
+    if not result.plan.has_drift:
         outcome = close_drift_issue(
             github, f"AWS matches the manifests again ([drift check]({run.run_url or 'this run'})); closing."
         )
@@ -97,6 +97,11 @@ def drift(run: ActionsRun, root: Path, out: Path, *, sandbox: bool) -> int:
     title = (
         f"Drift: {counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy "
         "to make AWS match the manifests"
+        + (
+            f"; {counts['pending_prune']} managed resources no longer declared"
+            if counts["pending_prune"]
+            else ""
+        )
     )
     outcome = upsert_drift_issue(github, title, body)
     print(f"Drift detected: {outcome.action} issue #{outcome.number}.")

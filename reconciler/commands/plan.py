@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.stats:
         print_call_counts(result.call_counts)
-    if args.detailed_exitcode and plan.has_changes:
+    if args.detailed_exitcode and plan.has_drift:  # undeclared managed resources are drift too
         return EXIT_CHANGES
     return 0
 

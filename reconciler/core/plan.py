@@ -90,6 +90,12 @@ class Plan:
         return bool(self.actions)
 
     @property
+    def has_drift(self) -> bool:
+        """Changes to make, or managed resources the manifests no longer declare (still in AWS, still
+        billing) that this plan keeps: either way AWS does not match the manifests."""
+        return bool(self.actions or self.removals)
+
+    @property
     def blocked(self) -> bool:
         """True when a policy or preflight error forbids applying this plan."""
         return count_errors(self.findings) > 0

@@ -174,11 +174,14 @@ def render_plan(plan: Plan, *, color: bool) -> str:
 
 
 def summary_line(plan: Plan, *, color: bool) -> str:
-    """`Plan: 1 to add, 2 to change, 0 to destroy.` (`, N to wait for` only when N > 0), or `No changes.`"""
-    if not plan.actions:
+    """`Plan: 1 to add, 2 to change, 0 to destroy.` (`, N to wait for` and `, N undeclared kept` only when N >
+    0), or `No changes.` when there is nothing to do and nothing undeclared left in AWS."""
+    if not plan.has_drift:
         return _paint("No changes.", "32;1", color) + " AWS matches the manifests."
     counts = plan.summary()
     text = f"Plan: {counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy"
     if counts["wait"]:
         text += f", {counts['wait']} to wait for"
+    if counts["pending_prune"]:
+        text += f", {counts['pending_prune']} undeclared kept"
     return _paint(text + ".", BOLD, color)

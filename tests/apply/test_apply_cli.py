@@ -98,7 +98,7 @@ def test_a_plan_made_before_aws_changed_is_refused(
     made = shares(repo)
     code, _, err = run(capsys, "apply", "--sandbox", "--root", str(repo), str(second))
     assert code == 1
-    assert "stale: the live state in AWS changed" in err
+    assert "stale: the requests it would send changed" in err
     assert "Nothing was applied" in err
     assert shares(repo) == made
 

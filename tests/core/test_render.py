@@ -197,7 +197,7 @@ def test_removals_pending_prune_with_no_changes() -> None:
             "arn:aws:bedrock:us-east-1:444455556666:provisioned-model/zeta)",
             "      # 444455556666 us-east-1: no longer declared",
             "",
-            "No changes. AWS matches the manifests.",
+            "Plan: 0 to add, 0 to change, 0 to destroy, 2 undeclared kept.",
             "2 managed resources no longer declared; re-run with --prune to remove them.",
         ]
     )
@@ -221,7 +221,7 @@ def test_removals_grouped_by_what_blocks_them() -> None:
     assert f"(not removed: {PRUNING_DISABLED}):\n  - staging/us-east-1/m2/x" in text
     assert text.index(committed) < text.index(PRUNING_DISABLED)  # groups in a stable order
     assert text.endswith(
-        "Plan: 1 to add, 0 to change, 0 to destroy.\n"
+        "Plan: 1 to add, 0 to change, 0 to destroy, 2 undeclared kept.\n"
         "1 managed resource no longer declared; re-run with --prune to remove it."
     )
 
@@ -230,7 +230,8 @@ def test_removals_kept_for_a_commitment_do_not_suggest_prune() -> None:
     text = render_plan(
         plan(removals=(removal("s/r/m/t", "committed until 2027-01-01T00:00:00Z"),)), color=False
     )
-    assert text.endswith("\n\nNo changes. AWS matches the manifests.")
+    # Still billing, so still drift: counted, never "No changes".
+    assert text.endswith("\n\nPlan: 0 to add, 0 to change, 0 to destroy, 1 undeclared kept.")
     assert "--prune" not in text
 
 
@@ -253,7 +254,10 @@ def test_colors() -> None:
     assert f"  {ESC}[31m-{ESC}[0m destroy dev/us-east-1/old/deployment" in text
     assert f"  {ESC}[36m={ESC}[0m wait {COPY}" in text
     assert f"  {ESC}[31m-{ESC}[0m s/r/m/t" in text
-    assert f"{ESC}[1mPlan: 1 to add, 1 to change, 1 to destroy, 1 to wait for.{ESC}[0m" in text
+    assert (
+        f"{ESC}[1mPlan: 1 to add, 1 to change, 1 to destroy, 1 to wait for, 1 undeclared kept.{ESC}[0m"
+        in text
+    )
     assert render_plan(plan(), color=True) == f"{ESC}[32;1mNo changes.{ESC}[0m AWS matches the manifests."
 
 

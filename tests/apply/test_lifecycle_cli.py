@@ -1,0 +1,137 @@
+"""Lifecycle transitions through the command line that once broke convergence (issue 10): each test is one
+transition a user makes, and ends with `plan -detailed-exitcode` saying there is nothing left to do."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.sandbox.estate import SandboxEstate
+from tests.apply.support import Estate, duplicates, make_estate
+
+
+@pytest.fixture
+def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Estate:
+    made = make_estate(tmp_path)  # the sandbox clock is frozen: only `sandbox advance` moves it
+    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(made.sandbox_dir))
+    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
+    return made
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def fast_time(estate: Estate) -> None:
+    """Simulated time runs fast, so the CLI's real waiting is short."""
+    with SandboxEstate.open(estate.sandbox_dir) as sandbox:
+        sandbox.update_settings(time_scale=20000.0)
+
+
+def converge(estate: Estate, capsys: pytest.CaptureFixture[str], *extra: str) -> None:
+    fast_time(estate)
+    root = str(estate.root)
+    code, out, err = cli(
+        capsys, "apply", "--sandbox", "--root", root, "--auto-approve", "--poll-seconds", "0.05", *extra
+    )
+    assert code == 0, out + err
+
+
+def assert_no_changes(estate: Estate, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = cli(capsys, "plan", "--sandbox", "--root", str(estate.root), "-detailed-exitcode")
+    assert (code, out.splitlines()[-1:]) == (0, ["No changes. AWS matches the manifests."]), out + err
+    assert duplicates(estate.resources()) == {}
+
+
+def test_a_plan_saved_while_copies_run_is_applied_after_they_finish(
+    estate: Estate, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = str(estate.root)
+    # An apply that timed out: its copy jobs are still running in AWS.
+    code, out, _ = cli(
+        capsys,
+        "apply",
+        "--sandbox",
+        "--root",
+        root,
+        "--auto-approve",
+        "--timeout",
+        "0.3",
+        "--poll-seconds",
+        "0.1",
+    )
+    assert code == 1
+    assert "still running" in out
+    planfile = tmp_path / "resume.tfplan"
+    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "-out", str(planfile))
+    assert code == 0
+    assert "= wait prod/us-west-2/financial-analyst/copy" in out
+    # The jobs move on (and finish) between the review of the plan and its apply: not a reason to refuse it.
+    cli(capsys, "sandbox", "--root", root, "advance", "3600")
+    fast_time(estate)
+    code, out, err = cli(
+        capsys, "apply", "--sandbox", "--root", root, "--poll-seconds", "0.05", str(planfile)
+    )
+    assert code == 0, out + err
+    assert "Apply complete!" in out
+    assert_no_changes(estate, capsys)
+
+
+def test_a_saved_plan_whose_requests_changed_is_still_refused(
+    estate: Estate, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = str(estate.root)
+    cli(
+        capsys,
+        "apply",
+        "--sandbox",
+        "--root",
+        root,
+        "--auto-approve",
+        "--timeout",
+        "0.3",
+        "--poll-seconds",
+        "0.1",
+    )
+    planfile = tmp_path / "resume.tfplan"
+    cli(capsys, "plan", "--sandbox", "--root", root, "-out", str(planfile))
+    # Out of band, a copy job fails: the plan that waited for it would now have to start a new one.
+    state_path = estate.sandbox_dir / "state.json"
+    with SandboxEstate.open(estate.sandbox_dir):
+        state = json.loads(state_path.read_text())
+        job = next(iter(state["bedrock"]["777788889999/us-west-2"]["copy_jobs"].values()))
+        job["will_fail"] = "KMS key disabled by hand"
+        state_path.write_text(json.dumps(state))
+    cli(capsys, "sandbox", "--root", root, "advance", "3600")
+    code, _, err = cli(capsys, "apply", "--sandbox", "--root", root, str(planfile))
+    assert code == 1
+    assert "stale: the requests it would send changed" in err
+    assert "prod/us-west-2/financial-analyst/copy: now needs CreateModelCopyJob" in err
+    assert "Nothing was applied" in err
+
+
+def test_undeclared_managed_resources_are_drift_until_pruned(
+    estate: Estate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    converge(estate, capsys)
+    staging = estate.root / "environments" / "staging.yaml"
+    text = staging.read_text()
+    staging.write_text(text[: text.index("    - name: support-summarizer")].rstrip() + "\n")
+    root = str(estate.root)
+    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "-detailed-exitcode")
+    assert code == 2
+    assert "No changes" not in out
+    assert "Plan: 0 to add, 0 to change, 0 to destroy, " in out
+    assert "undeclared kept." in out
+    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "--json", "-detailed-exitcode")
+    assert code == 2
+    document = json.loads(out)
+    assert document["summary"]["pending_prune"] == len(document["removals"]) > 0
+    assert any(r["kind"] == "deployment" for r in document["removals"])
+    converge(estate, capsys, "--prune")
+    assert_no_changes(estate, capsys)
