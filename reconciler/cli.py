@@ -149,12 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = commands.add_parser("sandbox", help="inspect, configure or reset the embedded simulated estate")
     _add_common(sandbox)
-    sandbox.add_argument("action", choices=["status", "reset", "set", "advance"], help="what to do")
+    sandbox.add_argument(
+        "action", choices=["status", "reset", "set", "advance", "fine-tune"], help="what to do"
+    )
     sandbox.add_argument(
         "settings",
         nargs="*",
         metavar="ARG",
-        help="with set: KEY=VALUE settings to change; with advance: SECONDS",
+        help="with set: KEY=VALUE settings to change; with advance: SECONDS; with fine-tune: MODEL",
     )
     # GitOps commands (issue 6) register themselves and their `run`.
     from reconciler.commands import ci, comment, importer, policy
@@ -166,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     from reconciler.commands import verify
 
     verify.add_parser(commands, _add_common, _add_aws)  # issue 16: smoke checks through live capacity
+    # Promotion pipeline (issue 15): discover versions, promote, status.
+    from reconciler.commands import versions
+
+    versions.add_parser(commands, _add_common, _add_aws)
     return parser
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "reconciler"
-PURE_PACKAGES = ("manifests", "core", "policies", "comment", "adopt")
+PURE_PACKAGES = ("manifests", "core", "policies", "comment", "adopt", "promotion")
 FORBIDDEN = ("boto3", "botocore", "moto", "reconciler.aws", "reconciler.sandbox")
 
 

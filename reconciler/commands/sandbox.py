@@ -1,10 +1,12 @@
-"""`sandbox status|reset|set KEY=VALUE...|advance SECONDS`: look after the embedded simulated estate."""
+"""`sandbox status|reset|set KEY=VALUE...|advance SECONDS|fine-tune MODEL`: look after the embedded simulated
+estate."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ReconcilerError
@@ -60,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
             f"sandbox {args.action} takes no arguments, not {' '.join(args.settings)!r}; "
             "settings are changed with: bedrock-gitops sandbox set KEY=VALUE"
         )
+    if args.action == "fine-tune":
+        return _fine_tune(args, directory)
     with SandboxEstate.open(directory) as estate:
         if args.action == "reset":
             estate.reset()
@@ -89,4 +93,18 @@ def run(args: argparse.Namespace) -> int:
             print("Settings: " + json.dumps(state["settings"], sort_keys=True))
             print("Estate:")
             print("\n".join(_counts(state)))
+    return 0
+
+
+def _fine_tune(args: argparse.Namespace, directory: Path) -> int:
+    if len(args.settings) != 1:
+        raise ReconcilerError(
+            "say which model: bedrock-gitops sandbox fine-tune MODEL, e.g. financial-analyst"
+        )
+    from reconciler.sandbox.fine_tune import fine_tune
+
+    done = fine_tune(args.root, directory, args.settings[0])
+    print(f"Fine-tuning job {done.job_name} ({done.job_arn}): {done.status}.")
+    print(f"New custom model {done.model_name}: {done.model_arn}")
+    print("Find it with: bedrock-gitops versions discover --sandbox")
     return 0

@@ -8,6 +8,7 @@ from reconciler.manifests.model import (
     Backend,
     Capacity,
     Commitment,
+    DiscoverRule,
     Environment,
     Location,
     Model,
@@ -60,6 +61,15 @@ def build_model(document: LocatedDocument) -> Model:
         location=location(document, ("metadata", "name")),
         source_role_arn=source.get("roleArn"),
         locations=_locations(document, ("spec",), spec),
+        discover=build_discover_rule(spec["discover"]) if "discover" in spec else None,
+    )
+
+
+def build_discover_rule(data: dict[str, Any]) -> DiscoverRule:
+    return DiscoverRule(
+        base_model=data.get("baseModel"),
+        name_prefix=data.get("namePrefix"),
+        job_name_prefix=data.get("customizationJobNamePrefix"),
     )
 
 

@@ -40,6 +40,16 @@ class ModelVersion:
 
 
 @dataclass(frozen=True, slots=True)
+class DiscoverRule:
+    """A Model's `spec.discover`: which custom models of its source account and Region are its versions
+    (`versions discover`). Rules left None are not checked; the schema requires at least one."""
+
+    base_model: str | None = None
+    name_prefix: str | None = None
+    job_name_prefix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Model:
     name: str
     source_account: str
@@ -50,6 +60,7 @@ class Model:
     source_role_arn: str | None = None
     # Where individual fields were written ("source.account", "versions[1].modelArn", ...).
     locations: Mapping[str, Location] = field(default_factory=dict, compare=False, hash=False)
+    discover: DiscoverRule | None = None
 
     def where(self, key: str) -> Location:
         return self.locations.get(key, self.location)

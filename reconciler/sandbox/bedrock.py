@@ -43,6 +43,11 @@ from reconciler.sandbox.bedrock_common import (
     tag_list,
     when,
 )
+from reconciler.sandbox.bedrock_customization import (
+    CUSTOMIZATION_HANDLERS,
+    customization_due,
+    settle_customization_jobs,
+)
 from reconciler.sandbox.bedrock_models import MODEL_HANDLERS, settle_copy_jobs
 
 MAX_TAGS_PER_RESOURCE = 200
@@ -53,6 +58,7 @@ def settle(state: dict[str, Any], now: datetime) -> datetime | None:
     the next one is due (None: nothing in flight), so a caller may skip settling until then."""
     settle_copy_jobs(state, now)
     settle_capacity(state, now)
+    settle_customization_jobs(state, now)
     return pending_until(state)
 
 
@@ -60,7 +66,7 @@ def pending_until(state: dict[str, Any]) -> datetime | None:
     """The earliest simulated moment at which `settle` has something to do; None if nothing is in flight.
 
     Mirrors the conditions of settle_copy_jobs and settle_capacity."""
-    due: list[str] = []
+    due: list[str] = customization_due(state)
     for scope in state.get("bedrock", {}).values():
         due += [j["done_at"] for j in scope.get("copy_jobs", {}).values() if j["status"] == "InProgress"]
         due += [
@@ -144,6 +150,7 @@ def _settled(handler: Handler) -> Handler:
 _UNSETTLED: dict[str, Callable[[Call], dict[str, Any]]] = {
     **MODEL_HANDLERS,
     **CAPACITY_HANDLERS,
+    **CUSTOMIZATION_HANDLERS,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "ListTagsForResource": list_tags_for_resource,

@@ -21,12 +21,14 @@ from reconciler.sandbox.bedrock_common import (
     page,
     repeated,
     scope_key,
+    scope_of,
     settings_of,
     sort_by_creation,
     tag_dict,
     tag_list,
     when,
 )
+from reconciler.sandbox.bedrock_customization import provenance_of
 from reconciler.sandbox.ram import shared_model_arns
 
 # Customization types whose models Bedrock can copy (and RAM can share): made by a customization job in
@@ -147,6 +149,10 @@ def get_custom_model(call: Call) -> dict[str, Any]:
         output["jobName"] = model["job_name"]
     if model.get("kms_key"):
         output["modelKmsKeyArn"] = model["kms_key"]
+    home = arns.parse_arn(arn)
+    if home is not None:  # a model made by a fine-tuning job reports the job's data, hyperparameters, metrics
+        owner_scope = scope_of(call.state, model["owner"], home.region)
+        output.update(provenance_of(owner_scope, model.get("job_arn"), call.region))
     return output
 
 

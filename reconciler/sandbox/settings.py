@@ -28,6 +28,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "copy_job_seconds": 1200,
     "throughput_seconds": 600,
     "deployment_seconds": 300,
+    "customization_job_seconds": 7200,  # a fine-tuning job (`sandbox fine-tune`)
     # Simulated seconds per real second (the clock also moves between CLI invocations). 0 freezes time;
     # tests use a frozen clock and advance it explicitly.
     "time_scale": 120.0,
