@@ -1,27 +1,29 @@
-"""boto3 clients per (service, account, Region), with assumed-role credentials and API call counts.
+"""boto3 clients for (service, account, Region), with assumed-role credentials and API call counts.
 
 One `AwsClients` serves a whole run from many threads: it assumes each account's role once, keeps the
-credentials refreshing in the background of botocore's signer, caches one client per (service, account,
-Region), and counts every API call so that a run can report (and tests can assert) how much it asked AWS.
+credentials refreshing in the background of botocore's signer, and counts every API call so that a run can
+report (and tests can assert) how much it asked AWS. Clients are few: one botocore client per (service,
+Region) serves every assumed-role account (acting_as.py signs each call as its account), so a plan over
+hundreds of accounts builds a handful of clients, not one per account-Region-service.
 """
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast, overload
 
 import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import CredentialProvider, CredentialResolver, RefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-from botocore.hooks import EVENT_ALIASES, EventAliaser
+from botocore.utils import parse_timestamp
 
+from reconciler.aws.acting_as import AccountClient, AccountCredentials
 from reconciler.errors import AwsAccessError
 
 if TYPE_CHECKING:
@@ -39,13 +41,22 @@ SESSION_NAME_PREFIX = "bedrock-gitops"
 # Standard mode's default of 3 attempts gives up too early on Bedrock's low control-plane rate limits: at
 # a 30% throttle rate, 3 attempts fail 2.7% of calls, 8 attempts 0.007%.
 DEFAULT_MAX_ATTEMPTS = 8
-# Discovery runs up to 16 scopes at once, each paginating with one client per service; botocore's
-# default of 10 pooled connections per client would make threads wait for a connection.
-DEFAULT_MAX_POOL_CONNECTIONS = 32
+# One client per (service, Region) carries the calls of every account there: its pool must hold as many
+# connections as calls can be in flight (discovery's default is 32), or threads wait for a connection.
+DEFAULT_MAX_POOL_CONNECTIONS = 64
 DEFAULT_ROLE_DURATION_SECONDS = 3600
 CONNECT_TIMEOUT_SECONDS = 10
 _FALLBACK_STS_REGION = "us-east-1"
 
+
+class Retries(NamedTuple):
+    """botocore's retry settings for every client of a run. `max_attempts` counts the first attempt."""
+
+    mode: RetryMode = "standard"
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+
+DEFAULT_RETRIES = Retries()
 
 NO_CREDENTIALS = (
     "no AWS credentials were found. Provide them the usual way (AWS_PROFILE, `aws sso login`, "
@@ -74,16 +85,16 @@ class RoleAssumptionError(Exception):
 
 
 class _FixedCredentialProvider(CredentialProvider):
-    """Hands a per-account session the refreshable credentials we built, instead of the default chain."""
+    """Hands the assumed-role session our `AccountCredentials` instead of the default chain's."""
 
-    METHOD = "bedrock-gitops-assume-role"
+    METHOD = AccountCredentials.method
     CANONICAL_NAME = "custom-bedrock-gitops-assume-role"
 
-    def __init__(self, credentials: RefreshableCredentials) -> None:
+    def __init__(self, credentials: AccountCredentials) -> None:
         super().__init__()
         self._credentials = credentials
 
-    def load(self) -> RefreshableCredentials:
+    def load(self) -> AccountCredentials:
         return self._credentials
 
 
@@ -101,7 +112,9 @@ class AwsClients:
     """Thread-safe factory of boto3 clients for (service, account, Region).
 
     `roles` maps account id -> role ARN to assume there. An account without a role is reachable only if
-    it is the base credentials' own account (then the base session is used as is).
+    it is the base credentials' own account (then the base session is used as is). `session_policy`, when
+    given, is an IAM policy document (JSON) sent with every AssumeRole: the session can do at most what
+    both the role and that policy allow.
     """
 
     def __init__(
@@ -109,34 +122,37 @@ class AwsClients:
         base_session: boto3.Session,
         roles: Mapping[str, str],
         *,
-        retry_mode: RetryMode = "standard",
-        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        retries: Retries = DEFAULT_RETRIES,
+        session_policy: str | None = None,
         max_pool_connections: int = DEFAULT_MAX_POOL_CONNECTIONS,
         role_duration_seconds: int = DEFAULT_ROLE_DURATION_SECONDS,
         session_name: str | None = None,
     ) -> None:
         self._base_session = base_session
         self._roles = dict(roles)
+        self._session_policy = session_policy
         self._role_duration_seconds = role_duration_seconds
         # Visible in the role's CloudTrail events: which tool, which run.
         self.session_name = session_name or f"{SESSION_NAME_PREFIX}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
         self._config = Config(
             # `total_max_attempts` counts the first attempt, like AWS_MAX_ATTEMPTS and the other SDKs;
             # botocore's `max_attempts` key would count retries only (one attempt more than asked).
-            retries={"mode": retry_mode, "total_max_attempts": max_attempts},
+            retries={"mode": retries.mode, "total_max_attempts": retries.max_attempts},
             max_pool_connections=max_pool_connections,
             # botocore's 60 s default, times every retry, would stall a run on an unreachable endpoint.
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             user_agent_extra=f"app/{SESSION_NAME_PREFIX}",
         )
-        # boto3 Sessions are not thread-safe, clients are: every use of a session happens under that
-        # session's lock (`_base_lock` for the base session, `_account_locks[account]` for the others).
-        self._base_lock = threading.Lock()
+        # boto3 and botocore sessions are not thread-safe, clients are: every use of a session happens
+        # under `_session_lock`. Clients are made once per (service, Region) and cached.
+        self._session_lock = threading.Lock()
         self._registry_lock = threading.Lock()
         self._account_locks: dict[str, threading.Lock] = {}
-        self._account_sessions: dict[str, boto3.Session] = {}
-        self._clients: dict[tuple[str, str, str], BaseClient] = {}
-        self._sts: STSClient | None = None
+        self._account_credentials: dict[str, RefreshableCredentials] = {}
+        self._base_clients: dict[tuple[str, str], BaseClient] = {}
+        self._role_session: botocore.session.Session | None = None
+        self._role_clients: dict[tuple[str, str], BaseClient] = {}
+        self._bound: dict[tuple[str, str, str], Any] = {}
         self._identity_lock = threading.Lock()
         self._base_account: str | None = None
         # Set by whoever made the base session, when other processes can make it again.
@@ -161,21 +177,22 @@ class AwsClients:
         region: str,
     ) -> Any: ...
     def client(self, service: Service, account: str, region: str) -> Any:
-        """The cached client; the first call for an account assumes its role (AwsAccessError if refused)."""
+        """The client acting as `account` in `region`; the first call for an account assumes its role
+        (AwsAccessError if refused)."""
         key = (service, account, region)
-        cached = self._clients.get(key)
-        if cached is not None:
-            return cached
+        bound = self._bound.get(key)
+        if bound is not None:
+            return bound
         try:
-            session, lock = self._session_for(account, region)
+            credentials = self._credentials_for(account, region)
         except RoleAssumptionError as error:
             raise AwsAccessError(account, region, error.describe()) from error
-        with lock:
-            cached = self._clients.get(key)
-            if cached is None:
-                cached = self._new_client(session, service, region)
-                self._clients[key] = cached
-        return cached
+        if credentials is None:
+            bound = self._base_client(service, region)
+        else:
+            bound = AccountClient(self._role_client(service, region), credentials)
+        with self._registry_lock:
+            return self._bound.setdefault(key, bound)
 
     def bedrock(self, account: str, region: str) -> BedrockClient:
         return self.client("bedrock", account, region)
@@ -209,13 +226,19 @@ class AwsClients:
             retries = self._attempts - self._calls
         return dict(sorted(retries.items()))
 
-    # -- sessions --------------------------------------------------------------------------------------
+    def clients_made(self) -> int:
+        """botocore clients built so far (each costs CPU and memory: they are shared across accounts)."""
+        with self._session_lock:
+            return len(self._base_clients) + len(self._role_clients)
 
-    def _session_for(self, account: str, region: str) -> tuple[boto3.Session, threading.Lock]:
+    # -- credentials -----------------------------------------------------------------------------------
+
+    def _credentials_for(self, account: str, region: str) -> RefreshableCredentials | None:
+        """The account's assumed-role credentials; None for the base account when it has no role."""
         role_arn = self._roles.get(account)
         if role_arn is None:
             if account == self._own_account(region):
-                return self._base_session, self._base_lock
+                return None
             raise AwsAccessError(
                 account,
                 region,
@@ -227,11 +250,11 @@ class AwsClients:
         # Held while assuming the role: other threads wanting this account wait for the one AssumeRole
         # instead of making their own, while threads for other accounts proceed in parallel.
         with lock:
-            session = self._account_sessions.get(account)
-            if session is None:
-                session = self._assumed_role_session(account, role_arn, region)
-                self._account_sessions[account] = session
-        return session, lock
+            credentials = self._account_credentials.get(account)
+            if credentials is None:
+                credentials = self._assume_role(account, role_arn, region)
+                self._account_credentials[account] = credentials
+        return credentials
 
     def _own_account(self, region: str) -> str:
         with self._identity_lock:
@@ -248,15 +271,13 @@ class AwsClients:
             return self._base_account
 
     def _sts_client(self, region: str) -> STSClient:
-        with self._base_lock:
-            if self._sts is None:
-                # Regional STS endpoint: the base session's Region, else the Region we first work in.
-                sts_region = self._base_session.region_name or region or _FALLBACK_STS_REGION
-                self._sts = cast("STSClient", self._new_client(self._base_session, "sts", sts_region))
-            return self._sts
+        # Regional STS endpoint: the base session's Region, else the Region we first work in.
+        sts_region = self._base_session.region_name or region or _FALLBACK_STS_REGION
+        return cast("STSClient", self._base_client("sts", sts_region))
 
-    def _assumed_role_session(self, account: str, role_arn: str, region: str) -> boto3.Session:
+    def _assume_role(self, account: str, role_arn: str, region: str) -> RefreshableCredentials:
         sts = self._sts_client(region)
+        policy: dict[str, Any] = {} if self._session_policy is None else {"Policy": self._session_policy}
 
         def fetch() -> dict[str, str]:
             try:
@@ -264,6 +285,7 @@ class AwsClients:
                     RoleArn=role_arn,
                     RoleSessionName=self.session_name,
                     DurationSeconds=self._role_duration_seconds,
+                    **policy,
                 )
             except ClientError as error:
                 raise RoleAssumptionError(account, role_arn, _aws_message(error)) from error
@@ -281,33 +303,55 @@ class AwsClients:
 
         # Assume now (not lazily at the first signed request) so that a refusal surfaces here, with the
         # account and Region at hand; botocore refreshes through `fetch` before the credentials expire.
-        credentials = RefreshableCredentials.create_from_metadata(
-            metadata=fetch(), refresh_using=fetch, method=_FixedCredentialProvider.METHOD
+        return RefreshableCredentials.create_from_metadata(
+            metadata=fetch(), refresh_using=fetch, method=AccountCredentials.method
         )
-        return boto3.Session(botocore_session=self._derived_botocore_session(credentials))
 
-    def _derived_botocore_session(self, credentials: RefreshableCredentials) -> botocore.session.Session:
-        """A botocore session like the base one but with other credentials.
+    # -- clients ---------------------------------------------------------------------------------------
 
-        It gets a copy of the base session's event handlers, because those may be what answers the calls
-        (the sandbox, moto, or a user's instrumentation hook into the base session's events), and shares its
-        data loader so that service models are parsed once per run, not once per account.
-        """
-        base = self._base_session._session
-        with self._base_lock:
-            events = copy.copy(base.get_component("event_emitter"))
-            derived = botocore.session.Session(
-                profile=base.profile, event_hooks=events, include_builtin_handlers=False
+    def _base_client(self, service: str, region: str) -> BaseClient:
+        make = cast("Any", self._base_session.client)  # the stubs type it per service name literal
+        with self._session_lock:
+            client = self._base_clients.get((service, region))
+            if client is None:
+                client = self._counted(make(service, region_name=region, config=self._config))
+                self._base_clients[(service, region)] = client
+            return client
+
+    def _role_client(self, service: str, region: str) -> BaseClient:
+        """The (service, Region) client every assumed-role account shares."""
+        with self._session_lock:
+            client = self._role_clients.get((service, region))
+            if client is None:
+                client = self._counted(
+                    self._assumed_role_session().create_client(
+                        service, region_name=region, config=self._config
+                    )
+                )
+                self._role_clients[(service, region)] = client
+            return client
+
+    def _assumed_role_session(self) -> botocore.session.Session:
+        """One botocore session for every assumed role (called under `_session_lock`): same profile
+        settings as the base session, credentials from `AccountCredentials`, and the built-in handlers
+        (what answers the calls in the sandbox and under moto) but none of the base session's own."""
+        if self._role_session is None:
+            # boto3 names the profile "default" even when none is configured; botocore would refuse it.
+            profile = self._base_session.profile_name
+            known = profile in self._base_session.available_profiles
+            session = botocore.session.Session(profile=profile if known else None)
+            session.register_component(
+                "credential_provider", CredentialResolver([_FixedCredentialProvider(AccountCredentials())])
             )
-            derived.register_component("data_loader", base.get_component("data_loader"))
-            derived.register_component(
-                "credential_provider", CredentialResolver([_FixedCredentialProvider(credentials)])
+            # botocore's default parses every timestamp of every listing through dateutil, a tenth of a
+            # call's CPU; the standard library reads the forms AWS sends directly.
+            session.get_component("response_parser_factory").set_parser_defaults(
+                timestamp_parser=_parse_timestamp
             )
-        return derived
+            self._role_session = session
+        return self._role_session
 
-    def _new_client(self, session: boto3.Session, service: Service, region: str) -> BaseClient:
-        client = cast("BaseClient", session.client(service, region_name=region, config=self._config))
-        _share_event_alias_cache(client.meta.events)
+    def _counted(self, client: BaseClient) -> BaseClient:
         # Per-client handlers: `before-call` fires once per API call, `before-send` once per HTTP attempt.
         client.meta.events.register("before-call", self._count_call)
         client.meta.events.register("before-send", self._count_attempt)
@@ -324,20 +368,20 @@ class AwsClients:
             self._attempts[_operation_key(event_name)] += 1
 
 
-# botocore gives every client a fresh EventAliaser whose cache of event-name aliases starts empty, and filling
-# it costs a loop over every alias for each of the ~30 events of a call. A run across hundreds of accounts
-# makes thousands of clients that each make a few calls, so that loop was a fifth of a plan's CPU. The
-# mapping depends only on botocore's alias table, so one cache can serve every client of the process.
-_SHARED_ALIAS_CACHE: dict[str, str] = {}
-
-
-def _share_event_alias_cache(events: object) -> None:
-    if (
-        isinstance(events, EventAliaser)
-        and getattr(events, "_event_aliases", None) == EVENT_ALIASES
-        and isinstance(getattr(events, "_alias_name_cache", None), dict)
-    ):
-        events._alias_name_cache = _SHARED_ALIAS_CACHE  # type: ignore[attr-defined]
+def _parse_timestamp(value: object) -> datetime:
+    """What botocore's default parser answers (an aware datetime), without its dateutil detour for the two
+    forms AWS uses: epoch seconds (JSON protocols) and ISO 8601 with a zone (XML ones)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    fallback: datetime = parse_timestamp(value)  # type: ignore[arg-type]  # anything else: botocore's way
+    return fallback
 
 
 def _operation_key(event_name: str) -> str:

@@ -100,6 +100,10 @@ class Simulation:
     # (store version, when the next work is due) right after the last settle.
     _settled: tuple[int, datetime | None] | None = None
 
+    def settings(self) -> dict[str, Any]:
+        with self.store.locked(write=False) as state:
+            return dict(state.get("settings", {}))
+
     def answer(self, service: str, operation: str, request: AWSPreparedRequest) -> AWSResponse:
         account, region = self._caller(request)
         with self.store.locked(write=False) as state:
@@ -108,9 +112,7 @@ class Simulation:
             server_time = clock.now(state)
         if account in settings.get("unreachable_accounts", ()):
             raise SimulatedUnreachableError(endpoint_url=str(request.url))
-        latency = float(settings.get("latency_seconds", 0.0))
-        if latency > 0:
-            time.sleep(latency)  # outside every lock: concurrent calls overlap, as on the network
+        _network_delay(settings)
         params: dict[str, Any] = {}
         try:
             params = decode_request(
@@ -178,6 +180,30 @@ class Simulation:
                 stream.write(json.dumps(recorded.to_json()) + "\n")
 
 
+def _network_delay(settings: dict[str, Any]) -> None:
+    latency = float(settings.get("latency_seconds", 0.0))
+    if latency > 0:
+        time.sleep(latency)  # outside every lock: concurrent calls overlap, as on the network
+
+
+class SimulatorCpu:
+    """CPU seconds this process spent answering requests in the sandbox (simulation and moto), apart from
+    the client's own (botocore building, signing and parsing): benchmarks report the two apart."""
+
+    _lock = threading.Lock()
+    _seconds = 0.0
+
+    @classmethod
+    def add(cls, seconds: float) -> None:
+        with cls._lock:
+            cls._seconds += seconds
+
+    @classmethod
+    def seconds(cls) -> float:
+        with cls._lock:
+            return cls._seconds
+
+
 @functools.lru_cache(maxsize=4096)
 def _account_of(access_key: str) -> str:
     """The account an access key belongs to (moto's lookup is slow; keys never move between accounts)."""
@@ -218,10 +244,18 @@ class _AheadOfMoto:
     def __call__(
         self, request: AWSPreparedRequest, event_name: str = "", **kwargs: Any
     ) -> AWSResponse | None:
-        response = _before_send(request, event_name)
-        if response is None and self.moto_stubber is not None:
-            return self.moto_stubber(event_name=event_name, request=request, **kwargs)
-        return response
+        started = time.thread_time()  # CPU of this thread only: a sleep for latency costs none
+        try:
+            response = _before_send(request, event_name)
+            if response is None and self.moto_stubber is not None:
+                simulation = _active
+                if simulation is not None:
+                    # Calls moto answers (STS, ...) take the simulated network's latency too.
+                    _network_delay(simulation.settings())
+                return self.moto_stubber(event_name=event_name, request=request, **kwargs)
+            return response
+        finally:
+            SimulatorCpu.add(time.thread_time() - started)
 
 
 def _install() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 # Every setting, with its default. `bedrock-gitops sandbox set KEY=VALUE` changes them; tests too.
 DEFAULT_SETTINGS: dict[str, Any] = {
-    # Real seconds slept per simulated API call (Bedrock and RAM), e.g. 0.05 for 50 ms.
+    # Real seconds slept per API call the sandbox answers (moto's too, e.g. STS), e.g. 0.05 for 50 ms.
     "latency_seconds": 0.0,
     # Fraction (0..1) of Bedrock/RAM calls answered with ThrottlingException.
     "throttle_rate": 0.0,

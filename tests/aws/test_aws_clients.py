@@ -11,7 +11,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from reconciler.aws.clients import AwsClients
+from reconciler.aws.clients import AwsClients, Retries
 from reconciler.errors import AwsAccessError
 
 BASE_ACCOUNT = "123456789012"  # moto's default account for unknown access keys
@@ -57,9 +57,24 @@ def test_each_role_is_assumed_once_however_many_threads_ask(base_session: boto3.
         made = list(pool.map(lambda key: clients.client(*key), wanted))
 
     assert clients.call_counts() == {"sts.AssumeRole": 3}
-    # One cached client per (service, account, Region).
+    # One handle per (service, account, Region), over one botocore client per (service, Region) shared
+    # by the accounts (plus the base session's STS client that assumed the roles).
     assert len({id(client) for client in made}) == 3 * 2 * 2
     assert clients.client("bedrock", DEV, "us-east-1") is clients.client("bedrock", DEV, "us-east-1")
+    assert clients.clients_made() == 2 * 2 + 1
+
+
+def test_a_shared_client_signs_each_call_as_its_own_account_from_many_threads(
+    base_session: boto3.Session,
+) -> None:
+    clients = AwsClients(base_session, ROLES)
+    asked = [account for account in ROLES for _ in range(10)]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        seen = list(pool.map(lambda a: clients.client("sts", a, "eu-west-1").get_caller_identity(), asked))
+
+    assert [identity["Account"] for identity in seen] == asked
+    assert clients.clients_made() == 2  # the roles' STS client in eu-west-1, the base one that assumed them
 
 
 def test_clients_act_as_the_assumed_role_with_a_session_name_naming_us(base_session: boto3.Session) -> None:
@@ -111,7 +126,7 @@ def test_a_refused_assume_role_names_the_role_and_says_what_to_check(base_sessio
 
 def test_retry_mode_is_standard_by_default_and_can_be_adaptive(base_session: boto3.Session) -> None:
     standard = AwsClients(base_session, ROLES).client("bedrock", DEV, "us-east-1")
-    adaptive = AwsClients(base_session, ROLES, retry_mode="adaptive", max_attempts=4).client(
+    adaptive = AwsClients(base_session, ROLES, retries=Retries("adaptive", 4)).client(
         "bedrock", DEV, "us-east-1"
     )
 
@@ -129,9 +144,9 @@ def test_calls_and_retried_attempts_are_counted_apart(base_session: boto3.Sessio
             return _sts_error("Throttling", "Rate exceeded", 400)
         return None
 
-    base_session.events.register("before-send.sts.GetCallerIdentity", throttle_once)
     clients = AwsClients(base_session, ROLES)
     sts = clients.client("sts", DEV, "us-east-1")
+    sts.meta.events.register("before-send.sts.GetCallerIdentity", throttle_once)
 
     sts.get_caller_identity()
     sts.get_caller_identity()

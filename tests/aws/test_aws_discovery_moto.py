@@ -1,6 +1,6 @@
 """Discovery's fan-out and all-or-nothing error rule, on moto's RAM (which implements GetResourceShares).
 
-Failures are injected per Region from a `before-send` hook on the base session, the same hook point the
+Failures are injected per Region from a `before-send` hook on the clients' events, the same hook point the
 sandbox uses, so real boto3 clients parse real error responses.
 """
 
@@ -53,14 +53,15 @@ class _RawBody:
         yield self._body
 
 
-def fail_in(session: boto3.Session, region: str, code: str, message: str, status: int) -> None:
+def fail_in(clients: AwsClients, region: str, code: str, message: str, status: int) -> None:
     def answer(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
         if f".{region}." not in (request.url or ""):
             return None
         body = json.dumps({"message": message}).encode()
         return AWSResponse(request.url, status, {"x-amzn-ErrorType": code}, _RawBody(body))
 
-    session.events.register("before-send.ram.GetResourceShares", answer)
+    # Every assumed-role account in a Region shares one client: hooking it as DEV hooks them all.
+    clients.ram(DEV, region).meta.events.register("before-send.ram.GetResourceShares", answer)
 
 
 def test_every_scope_is_read_and_empty_ones_are_kept(base_session: boto3.Session) -> None:
@@ -75,8 +76,9 @@ def test_every_scope_is_read_and_empty_ones_are_kept(base_session: boto3.Session
 
 
 def test_failures_in_several_scopes_make_one_error_naming_them_all(base_session: boto3.Session) -> None:
-    fail_in(base_session, "eu-west-1", "AccessDeniedException", "not authorized to perform ram:Get", 403)
-    fail_in(base_session, "ap-southeast-2", "UnknownResourceException", "no such thing", 400)
+    clients = AwsClients(base_session, ROLES)
+    fail_in(clients, "eu-west-1", "AccessDeniedException", "not authorized to perform ram:Get", 403)
+    fail_in(clients, "ap-southeast-2", "UnknownResourceException", "no such thing", 400)
     reads = dict(
         [
             shares_only(DEV, "us-east-1"),
@@ -84,7 +86,6 @@ def test_failures_in_several_scopes_make_one_error_naming_them_all(base_session:
             shares_only(DEV, "ap-southeast-2"),
         ]
     )
-    clients = AwsClients(base_session, ROLES)
 
     with pytest.raises(AwsReadError) as raised:
         discover(clients, reads)
@@ -108,11 +109,12 @@ def test_failures_in_several_scopes_make_one_error_naming_them_all(base_session:
 
 
 def test_a_single_failure_reads_like_any_access_error(base_session: boto3.Session) -> None:
-    fail_in(base_session, "eu-west-1", "AccessDeniedException", "denied", 403)
+    clients = AwsClients(base_session, ROLES)
+    fail_in(clients, "eu-west-1", "AccessDeniedException", "denied", 403)
     reads = dict([shares_only(DEV, "us-east-1"), shares_only(STAGING, "eu-west-1")])
 
     with pytest.raises(AwsAccessError) as raised:
-        discover(AwsClients(base_session, ROLES), reads)
+        discover(clients, reads)
 
     assert str(raised.value) == (
         f"account {STAGING}, Region eu-west-1: GetResourceShares: AccessDeniedException: denied"
@@ -141,11 +143,12 @@ def test_a_bug_is_not_dressed_up_as_an_aws_error(base_session: boto3.Session) ->
     def malformed(**kwargs: Any) -> None:
         kwargs["parsed"]["resourceShares"] = [{"no": "arn"}]
 
-    base_session.events.register("after-call.ram.GetResourceShares", malformed)
+    clients = AwsClients(base_session, ROLES)
+    clients.ram(DEV, "us-east-1").meta.events.register("after-call.ram.GetResourceShares", malformed)
     reads = dict([shares_only(DEV, "us-east-1")])
 
     with pytest.raises(KeyError):
-        discover(AwsClients(base_session, ROLES), reads)
+        discover(clients, reads)
 
 
 def test_nothing_to_read_reads_nothing(base_session: boto3.Session) -> None:
