@@ -8,7 +8,8 @@ part of `plan` and reported as findings (reconciler/core/findings.py), per accou
 - quota: the custom models an account will hold in a Region after the plan's copies fit its Service Quotas
   quota;
 - KMS: the target key of each copy (and the key of an encrypted source model) exists, is enabled and lets
-  the principals that will use it do so (key policy or grants).
+  the principals that will use it do so (key policy or grants);
+- evaluation job: a version's `evaluationJobArn` evidence names a Completed job that evaluated it.
 
 A check that cannot be made (access denied, unreachable) is a warning naming what is missing, never a crash.
 """
@@ -22,6 +23,7 @@ from typing import Any
 from reconciler.aws.clients import AwsClients
 from reconciler.aws.preflight_capacity import quota_findings, support_findings
 from reconciler.aws.preflight_common import CHECK_ERRORS, aws_error, code_of
+from reconciler.aws.preflight_evaluation import evaluation_findings
 from reconciler.aws.preflight_kms import kms_findings
 from reconciler.core.desired import DesiredState
 from reconciler.core.findings import Finding, Severity
@@ -51,6 +53,7 @@ class Preflight:
         findings += support_findings(self)
         findings += quota_findings(self)
         findings += kms_findings(self)
+        findings += evaluation_findings(self)
         return findings
 
     # -- locating ------------------------------------------------------------------------------------------

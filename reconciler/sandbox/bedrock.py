@@ -20,6 +20,7 @@ State layout, `state["bedrock"]["<account>/<region>"]` (Bedrock is regional; tim
                                         updated, ready_at, tags, token, fingerprint}}
   deployments: {deployment ARN: {name, model_arn, description, status, created, updated, ready_at,
                                  update: None | {model_arn, status, ready_at}, tags, token, fingerprint}}
+  evaluation_jobs: {job ARN: GetEvaluationJob's output} (seeded only; see bedrock_evaluation.py)
 
 `tags` are {key: value}; `token`/`fingerprint` make creates idempotent on clientRequestToken. Asynchronous
 work is settled lazily against the simulated clock: `settle(state, now)` runs before every handler.
@@ -48,6 +49,7 @@ from reconciler.sandbox.bedrock_customization import (
     customization_due,
     settle_customization_jobs,
 )
+from reconciler.sandbox.bedrock_evaluation import EVALUATION_HANDLERS
 from reconciler.sandbox.bedrock_models import MODEL_HANDLERS, settle_copy_jobs
 
 MAX_TAGS_PER_RESOURCE = 200
@@ -151,6 +153,7 @@ _UNSETTLED: dict[str, Callable[[Call], dict[str, Any]]] = {
     **MODEL_HANDLERS,
     **CAPACITY_HANDLERS,
     **CUSTOMIZATION_HANDLERS,
+    **EVALUATION_HANDLERS,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
     "ListTagsForResource": list_tags_for_resource,

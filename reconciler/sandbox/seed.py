@@ -114,11 +114,56 @@ def _kms() -> dict[str, Any]:
     }
 
 
+# Model evaluation jobs in dev (GetEvaluationJob): one Completed evaluation of financial-analyst v2's
+# responses, one still running, one Completed of another model.
+EVALUATION_COMPLETED = f"arn:aws:bedrock:{REGION}:{DEV}:evaluation-job/fa2eval0done"
+EVALUATION_RUNNING = f"arn:aws:bedrock:{REGION}:{DEV}:evaluation-job/fa2eval0runs"
+EVALUATION_OTHER_MODEL = f"arn:aws:bedrock:{REGION}:{DEV}:evaluation-job/ss1eval0done"
+
+
+def _evaluation_jobs() -> list[tuple[str, dict[str, Any]]]:
+    from reconciler.sandbox.bedrock_evaluation import seeded_job
+
+    v2 = SEED_MODELS[FINANCIAL_ANALYST_V2][0]
+    summarizer = SEED_MODELS[SUPPORT_SUMMARIZER_V1][0]
+    created = "2026-10-01T10:00:00+00:00"
+    return [
+        seeded_job(
+            DEV,
+            REGION,
+            "fa2eval0done",
+            status="Completed",
+            evaluated=v2,
+            dataset="fin-qa-holdout",
+            created=created,
+        ),
+        seeded_job(
+            DEV,
+            REGION,
+            "fa2eval0runs",
+            status="InProgress",
+            evaluated=v2,
+            dataset="fin-qa-holdout",
+            created=created,
+        ),
+        seeded_job(
+            DEV,
+            REGION,
+            "ss1eval0done",
+            status="Completed",
+            evaluated=summarizer,
+            dataset="tickets",
+            created=created,
+        ),
+    ]
+
+
 def seed_state() -> dict[str, Any]:
     """A fresh copy of the seed document: callers may mutate it freely."""
     dev = _empty_scope()
     for arn, (name, base_model_id, created, job_id) in SEED_MODELS.items():
         dev["models"][arn] = _model(arn, name, base_model_id, created, job_id)
+    dev["evaluation_jobs"] = dict(_evaluation_jobs())
     staging = _empty_scope()
     staging["throughputs"][MANUAL_THROUGHPUT_ARN] = _manual_throughput()
     return copy.deepcopy(

@@ -1,0 +1,80 @@
+"""Evaluation jobs as evidence: `evaluationJobArn` in a version's evidence is checked by preflight
+(GetEvaluationJob: exists, Completed, evaluated this version), and requiredEvidence can demand it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.sandbox.seed import EVALUATION_COMPLETED, EVALUATION_OTHER_MODEL, EVALUATION_RUNNING
+from tests.apply.support import Estate, make_estate
+
+V2_EVIDENCE = 'approvedOn: "2026-10-02"'
+
+
+@pytest.fixture
+def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Estate:
+    estate = make_estate(tmp_path)
+    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(estate.sandbox_dir))
+    return estate
+
+
+def plan(estate: Estate, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["plan", "--sandbox", "--root", str(estate.root)])
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+def record_job(estate: Estate, arn: str) -> None:
+    estate.edit(
+        "models/financial-analyst.yaml", V2_EVIDENCE, f'{V2_EVIDENCE}\n        evaluationJobArn: "{arn}"'
+    )
+
+
+def test_a_completed_evaluation_of_the_version_passes(
+    estate: Estate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record_job(estate, EVALUATION_COMPLETED)
+    code, out = plan(estate, capsys)
+    assert code == 0, out
+    assert "evaluation-job" not in out
+
+
+@pytest.mark.parametrize(
+    ("arn", "expected"),
+    [
+        (EVALUATION_RUNNING, f"the evaluation job {EVALUATION_RUNNING} is InProgress, not Completed"),
+        (
+            EVALUATION_OTHER_MODEL,
+            f"the evaluation job {EVALUATION_OTHER_MODEL} evaluated responses named 'support-summarizer-v1', "
+            "not financial-analyst v2",
+        ),
+        (
+            "arn:aws:bedrock:us-east-1:111122223333:evaluation-job/nosuchjob000",
+            "does not exist",
+        ),
+        ("eval-42", "evidence.evaluationJobArn 'eval-42' is not a model evaluation job ARN"),
+    ],
+)
+def test_a_job_that_does_not_prove_the_version_blocks_the_plan(
+    estate: Estate, capsys: pytest.CaptureFixture[str], arn: str, expected: str
+) -> None:
+    record_job(estate, arn)
+    code, out = plan(estate, capsys)
+    assert code == 1
+    assert "[preflight/evaluation-job]" in out
+    assert expected in out
+    assert "models/financial-analyst.yaml:" in out
+
+
+def test_required_evidence_can_demand_an_evaluation_job(
+    estate: Estate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    estate.edit(
+        "environments/staging.yaml", "required: [approvedBy]", "required: [approvedBy, evaluationJobArn]"
+    )
+    code, out = plan(estate, capsys)
+    assert code == 1
+    assert "'evaluationJobArn' is a required property" in out
