@@ -31,9 +31,10 @@ import reconciler
 from reconciler.aws.preflight_common import support_data
 from reconciler.manifests.model import Manifests
 
-SERVICES = ("bedrock", "ram", "kms", "organizations", "service-quotas", "sts", "dynamodb")
+SERVICES = ("bedrock", "bedrock-runtime", "ram", "kms", "organizations", "service-quotas", "sts", "dynamodb")
 CLIENT_TYPES = {
     "bedrock": ("BedrockClient", "clients.bedrock(", '"bedrock"'),
+    "bedrock-runtime": ('"bedrock-runtime"',),
     "ram": ("RAMClient", "clients.ram(", '"ram"'),
     "kms": ("KMSClient", '"kms"'),
     "organizations": ("OrganizationsClient", '"organizations"'),
@@ -48,6 +49,12 @@ BASE_OPERATIONS = {("organizations", "ListAWSServiceAccessForOrganization"), ("s
 BASE_SERVICES = ("dynamodb",)  # the apply lock's table lives in the account that runs the reconciler
 RECIPIENT_RAM = {"AcceptResourceShareInvitation", "GetResourceShareInvitations"}
 _PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]{2,}$")
+# Smoke verification invokes through capacity only (reconciler/aws/verify.py). Converse is authorised by
+# the bedrock:InvokeModel action (Bedrock user guide, "Carry out a conversation with the Converse API
+# operations": "requires permissions for bedrock:InvokeModel").
+RUNTIME = "bedrock-runtime"
+IAM_ACTIONS = {(RUNTIME, "Converse"): "InvokeModel"}
+CAPACITY_RESOURCES = ("provisioned-model/*", "custom-model-deployment/*")
 
 
 @cache
@@ -113,8 +120,12 @@ def called_operations() -> frozenset[tuple[str, str]]:
     return frozenset(found)
 
 
+def iam_action(service: str, operation: str) -> str:
+    return f"{iam_prefix(service)}:{IAM_ACTIONS.get((service, operation), operation)}"
+
+
 def _actions(pairs: Iterable[tuple[str, str]]) -> list[str]:
-    return sorted({f"{iam_prefix(service)}:{operation}" for service, operation in pairs})
+    return sorted({iam_action(service, operation) for service, operation in pairs})
 
 
 def _statement(
@@ -132,7 +143,7 @@ def account_policies(manifests: Manifests) -> dict[str, dict[str, Any]]:
     reads = {(s, o) for s, o in operations if o.startswith(READ_PREFIXES) and (s, o) not in BASE_OPERATIONS}
     reads -= {(s, o) for s, o in reads if s in ("sts", *BASE_SERVICES)}
     reads -= {("ram", o) for o in RECIPIENT_RAM}
-    writes = operations - reads - BASE_OPERATIONS
+    writes = operations - reads - BASE_OPERATIONS - {(s, o) for s, o in operations if s == RUNTIME}
     sources = {m.source_account: m for m in manifests.models}
     regions: dict[str, set[str]] = {}
     for environment in manifests.environments:
@@ -156,6 +167,14 @@ def account_policies(manifests: Manifests) -> dict[str, dict[str, Any]]:
                         "AcceptShares", _actions(("ram", o) for o in sorted(RECIPIENT_RAM)), ["*"], where
                     )
                 )
+            runtime = {(s, o) for s, o in operations if s == RUNTIME}
+            if runtime:  # `verify` and apply's verification: only through this account's capacity
+                capacity = [
+                    f"arn:aws:bedrock:{region}:{account}:{kind}"
+                    for region in where
+                    for kind in CAPACITY_RESOURCES
+                ]
+                statements.append(_statement("InvokeCapacity", _actions(runtime), capacity, None))
             keys = sorted(owner.kms_keys.values())
             if keys:
                 kms = list(support_data()["kms"]["targetKeyActions"])
@@ -186,5 +205,5 @@ def role_of(manifests: Manifests, account: str) -> str:
 
 def allows(policy: Mapping[str, Any], service: str, operation: str) -> bool:
     """Whether `policy` allows the action of (service, operation), ignoring resources and conditions."""
-    action = f"{iam_prefix(service)}:{operation}"
+    action = iam_action(service, operation)
     return any(action in statement["Action"] for statement in policy["Statement"])
