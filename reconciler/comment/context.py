@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.comment.flows import Flow, flows_from_manifests, flows_from_plan
 from reconciler.comment.grouping import environment_of, group_order
 from reconciler.comment.pricing import CostEstimate, estimate
+from reconciler.comment.verification import VerificationView, verification_views
 from reconciler.core.findings import Finding, count_errors, sort_findings
 from reconciler.core.plan import Action, Plan, Removal
 from reconciler.core.render import render_action
@@ -66,6 +67,12 @@ class ReportView:
     problems: tuple[tuple[str, str, str], ...]  # (address, outcome, message) of steps not done
     started_at: str
     finished_at: str
+    # Smoke verification of the capacity the apply made ready (spec.verify).
+    verifications: tuple[VerificationView, ...] = ()
+
+    @property
+    def verification_failures(self) -> int:
+        return sum(1 for verification in self.verifications if not verification.passed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +111,7 @@ def report_view(report: Mapping[str, Any]) -> ReportView:
         ),
         started_at=str(report.get("started_at", "")),
         finished_at=str(report.get("finished_at", "")),
+        verifications=verification_views(report.get("verifications", [])),
     )
 
 
