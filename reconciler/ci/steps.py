@@ -8,10 +8,13 @@ from pathlib import Path
 from reconciler.ci.actions_env import ActionsRun
 from reconciler.comment.context import build_context
 from reconciler.comment.markdown import marker, render_comment_parts, render_template
+from reconciler.comment.verification import verification_views
 from reconciler.core.planfile import save_plan
+from reconciler.core.verification import CapacityVerification
 from reconciler.errors import ManifestErrors, ReconcilerError
 from reconciler.github.sticky import close_drift_issue, upsert_comment, upsert_drift_issue
 from reconciler.pipeline import make_plan
+from reconciler.verifying import verify_estate
 
 PLAN_KIND = "plan"
 ISSUE_LIMIT = 65_536
@@ -75,7 +78,16 @@ def drift(run: ActionsRun, root: Path, out: Path, *, sandbox: bool) -> int:
     """Plan the default branch; on changes open or update the one drift issue, otherwise close it.
     Exit 0 either way (the issue is the signal), 1 when planning fails."""
     result = make_plan(root, sandbox=sandbox)
+    # Capacity that stopped answering its smoke checks (spec.verify) is drift too (reconciler/verifying.py).
+    failed = [v for v in verify_estate(root, sandbox=sandbox).results if not v.passed]
     github = run.github()
+    if not result.plan.has_drift and failed:
+        body = _verification_section(failed)
+        title = f"Drift: verification failed on {len(failed)} capacit{'ies' if len(failed) != 1 else 'y'}"
+        outcome = upsert_drift_issue(github, title, body)
+        print(f"Drift detected (verification failed): {outcome.action} issue #{outcome.number}.")
+        run.write_summary(body)
+        return 0
     if not result.plan.has_drift:
         outcome = close_drift_issue(
             github, f"AWS matches the manifests again ([drift check]({run.run_url or 'this run'})); closing."
@@ -93,6 +105,8 @@ def drift(run: ActionsRun, root: Path, out: Path, *, sandbox: bool) -> int:
     )
     body = render_comment_parts(context, kind="drift", limit=ISSUE_LIMIT - 200, max_parts=1)[0]
     body = body.split("\n", 1)[1]  # the issue carries its own marker
+    if failed:
+        body = f"{_verification_section(failed)}\n{body}"
     counts = result.plan.summary()
     title = (
         f"Drift: {counts['add']} to add, {counts['change']} to change, {counts['destroy']} to destroy "
@@ -107,3 +121,10 @@ def drift(run: ActionsRun, root: Path, out: Path, *, sandbox: bool) -> int:
     print(f"Drift detected: {outcome.action} issue #{outcome.number}.")
     run.write_summary(body)
     return 0
+
+
+def _verification_section(failed: list[CapacityVerification]) -> str:
+    views = verification_views(v.to_json() for v in failed)
+    return render_template("verification.md.j2", verifications=views) + (
+        "Run `bedrock-gitops verify` to check again; nothing is rolled back or changed by the check.\n"
+    )
