@@ -56,6 +56,10 @@ def _served_model(call: Call) -> tuple[str, dict[str, Any]]:
     if not ready:
         raise invalid(f"The model {model_id} is {capacity['status']} and cannot serve requests yet.")
     model_arn = str(capacity["model_arn"])
+    served = arns.parse_arn(model_arn)
+    if served is not None and served.resource_type == "foundation-model":
+        # Throughput bought for a base model (like the seed's hand-made one): answered as that model.
+        return model_arn, {"name": served.resource, "base_model_id": served.resource, "copied_from": None}
     model = find_model(call.state, model_arn)
     if model is None:
         raise not_found(f"The custom model {model_arn} behind {model_id} no longer exists.")
