@@ -27,21 +27,17 @@ import os
 import tempfile
 from collections.abc import Mapping
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 
-import reconciler
 from reconciler.core.findings import Finding
 from reconciler.core.plan import PLAN_FORMAT_VERSION, Action, Plan, Ref, Removal
 from reconciler.errors import ReconcilerError
+from reconciler.manifests.schema import schema_text as packaged_schema_text
 
 SCHEMA_NAME = "plan.schema.json"
-# The single source of the schema is the repository's schemas/ folder; a wheel carries it as package data
-# (reconciler/schemas/), an editable install reads it from the checkout.
-REPO_SCHEMA = Path(reconciler.__file__).resolve().parent.parent / "schemas" / SCHEMA_NAME
 REF_KEY = "$ref"
 MAX_PROBLEMS_SHOWN = 5
 
@@ -189,11 +185,8 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
 
 
 def schema_text() -> str:
-    """schemas/plan.schema.json: from the installed package data, else from the source checkout."""
-    packaged = resources.files(reconciler).joinpath("schemas", SCHEMA_NAME)
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return REPO_SCHEMA.read_text(encoding="utf-8")
+    """schemas/plan.schema.json, as the package ships it."""
+    return packaged_schema_text(SCHEMA_NAME)
 
 
 @cache

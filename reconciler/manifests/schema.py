@@ -6,17 +6,20 @@ import difflib
 import json
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-import reconciler
 from reconciler.errors import ManifestError
 from reconciler.manifests.yaml_nodes import LocatedDocument
 
-SCHEMA_DIR = Path(reconciler.__file__).resolve().parent.parent / "schemas"
+# The schemas ship inside the package (reconciler/schemas/, package data), so a wheel, pipx and the
+# pre-commit hook read the same files as a checkout. The top-level schemas/ is the copy that editors and
+# manifest authors see; tests/test_packaging.py fails when the two differ (.ci/sync-schemas copies them).
+SCHEMA_PACKAGE = "reconciler"
+SCHEMA_FOLDER = "schemas"
 SCHEMA_FILES = {
     "Model": "model.schema.json",
     "Environment": "environment.schema.json",
@@ -46,10 +49,20 @@ PATTERN_ADVICE = {
 }
 
 
+def schema_names() -> list[str]:
+    """The file names of every schema the package ships (model, environment, backend, plan)."""
+    folder = resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FOLDER)
+    return sorted(entry.name for entry in folder.iterdir() if entry.name.endswith(".schema.json"))
+
+
+def schema_text(name: str) -> str:
+    """One packaged schema's JSON text, by file name (e.g. "model.schema.json")."""
+    return resources.files(SCHEMA_PACKAGE).joinpath(SCHEMA_FOLDER, name).read_text(encoding="utf-8")
+
+
 @cache
 def validator(kind: str) -> Draft202012Validator:
-    schema = json.loads((SCHEMA_DIR / SCHEMA_FILES[kind]).read_text())
-    return Draft202012Validator(schema)
+    return Draft202012Validator(json.loads(schema_text(SCHEMA_FILES[kind])))
 
 
 def schema_errors(document: LocatedDocument, kind: str) -> list[ManifestError]:
