@@ -198,12 +198,18 @@ def adopt(targets: Sequence[EnvironmentTarget], live: LiveState) -> Adoption:
             if (pin["name"], pin["version"]) == (model, version)
         }
         _check_environment_tags(target, live, adoption.notes)
+    accounts = {target.account for target in targets}
     for source in sorted(used):
         model, version = names[source]
         parts = source.split(":")
+        origin: dict[str, Any] = {"account": parts[4], "region": parts[3]}
+        if parts[4] not in accounts and targets:
+            # No environment is in the training account, so nothing else says which role to assume there
+            # (validate requires it): the same role name as in the environments' accounts.
+            role_name = targets[0].role_arn.rsplit("/", 1)[-1]
+            origin["roleArn"] = f"arn:aws:iam::{parts[4]}:role/{role_name}"
         document = adoption.models.setdefault(
-            model,
-            _document("Model", model, {"source": {"account": parts[4], "region": parts[3]}, "versions": []}),
+            model, _document("Model", model, {"source": origin, "versions": []})
         )
         document["spec"]["versions"].append({"name": version, "modelArn": source})
     for document in adoption.models.values():

@@ -9,6 +9,7 @@ hundreds of accounts builds a handful of clients, not one per account-Region-ser
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from collections.abc import Mapping
@@ -38,9 +39,10 @@ Service = Literal[
 ]
 
 SESSION_NAME_PREFIX = "bedrock-gitops"
-# Standard mode's default of 3 attempts gives up too early on Bedrock's low control-plane rate limits: at
-# a 30% throttle rate, 3 attempts fail 2.7% of calls, 8 attempts 0.007%.
-DEFAULT_MAX_ATTEMPTS = 8
+# Standard mode's default of 3 attempts gives up too early on Bedrock's low control-plane rate limits. A
+# plan makes dozens of reads and any one failing fails it: at a 60% throttle rate 8 attempts fail 1.7% of
+# calls (about one plan in 14), 20 attempts 0.004% (backoff is capped at 20 s per attempt).
+DEFAULT_MAX_ATTEMPTS = 20
 # One client per (service, Region) carries the calls of every account there: its pool must hold as many
 # connections as calls can be in flight (discovery's default is 32), or threads wait for a connection.
 DEFAULT_MAX_POOL_CONNECTIONS = 64
@@ -57,6 +59,15 @@ class Retries(NamedTuple):
 
 
 DEFAULT_RETRIES = Retries()
+
+
+def configured_max_attempts(default: int) -> int:
+    """AWS_MAX_ATTEMPTS when set (as the AWS CLI and SDKs honour it), else `default`."""
+    try:
+        return max(1, int(os.environ.get("AWS_MAX_ATTEMPTS", "")))
+    except ValueError:
+        return default
+
 
 NO_CREDENTIALS = (
     "no AWS credentials were found. Provide them the usual way (AWS_PROFILE, `aws sso login`, "
@@ -137,7 +148,10 @@ class AwsClients:
         self._config = Config(
             # `total_max_attempts` counts the first attempt, like AWS_MAX_ATTEMPTS and the other SDKs;
             # botocore's `max_attempts` key would count retries only (one attempt more than asked).
-            retries={"mode": retries.mode, "total_max_attempts": retries.max_attempts},
+            retries={
+                "mode": retries.mode,
+                "total_max_attempts": configured_max_attempts(retries.max_attempts),
+            },
             max_pool_connections=max_pool_connections,
             # botocore's 60 s default, times every retry, would stall a run on an unreachable endpoint.
             connect_timeout=CONNECT_TIMEOUT_SECONDS,

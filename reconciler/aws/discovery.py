@@ -205,7 +205,14 @@ def _describe_aws_failure(error: BaseException) -> str | None:
     if isinstance(error, ClientError):
         details = error.response.get("Error", {})
         code = details.get("Code", "Unknown")
-        return f"{error.operation_name}: {code}: {details.get('Message', str(error))}"
+        text = f"{error.operation_name}: {code}: {details.get('Message', str(error))}"
+        attempts = int(error.response.get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0) + 1
+        if attempts > 1:
+            text += (
+                f" (gave up after {attempts} attempts with backoff; AWS kept refusing: try again later"
+                + (", or lower --max-workers)" if "thrott" in str(code).lower() else ")")
+            )
+        return text
     if isinstance(error, BotoCoreError):
         return f"{type(error).__name__}: {error}"
     return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +27,7 @@ from reconciler.aws.steps import (
     describe_failure,
 )
 from reconciler.core.apply_report import ApplyReport, Outcome, StepResult
+from reconciler.core.names import TOKEN_MEMBERS, request_token
 from reconciler.core.plan import Action, Plan
 from reconciler.core.schedule import blocking_prerequisite, check_plan_graph, ready, resolve
 from reconciler.errors import AwsAccessError, ReconcilerError
@@ -232,7 +233,7 @@ def _run_step(
     message = ""
     outputs: dict[str, str] = {}
     try:
-        params: dict[str, Any] = resolve(dict(action.params), known)
+        params: dict[str, Any] = resolved_request(action, known)
         outputs = STEPS[action.operation](context, action, params)
     except StepTimeoutError as timeout:
         outcome, message, outputs = "timed_out", str(timeout), timeout.outputs
@@ -252,6 +253,19 @@ def _run_step(
         started_at=started_at,
         duration_seconds=max(0.0, clock.now() - started),
     )
+
+
+def resolved_request(action: Action, known: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """The action's request with its Refs replaced by what earlier steps produced. A request that held a
+    Ref gets its token made again over the resolved values: the same plan address may stand for another
+    model ARN in another run, and AWS refuses a token reused for a different request."""
+    params: dict[str, Any] = resolve(dict(action.params), known)
+    if params != dict(action.params):
+        for member in TOKEN_MEMBERS & params.keys():
+            params[member] = request_token(
+                action.operation, action.account, action.region, params, generation=[str(params[member])]
+            )
+    return params
 
 
 def _not_run(action: Action, message: str) -> StepResult:

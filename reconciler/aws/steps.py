@@ -13,17 +13,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ParamValidationError
 
 from reconciler.aws.clients import AwsClients
 from reconciler.core.apply_report import CallRecord
+from reconciler.core.names import request_token
 from reconciler.core.plan import Action
 from reconciler.core.tags import is_managed
+from reconciler.errors import AwsAccessError
 
 # Request members that do not identify anything: left out of the report.
 _UNREPORTED_MEMBERS = frozenset({"clientRequestToken", "clientToken", "tags", "targetModelTags"})
 _THROTTLING_CODES = frozenset(
     {"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"}
+)
+_USABLE_SHARE_STATES = frozenset({"ACTIVE", "PENDING"})
+# A wait whose status reads keep failing stops (as timed out, so the next apply resumes it) after this many.
+MAX_UNREAD_POLLS = 20
+_SERVER_ERROR_CODES = frozenset(
+    {"InternalServerException", "ServiceUnavailableException", "ServiceUnavailable", "InternalFailure"}
 )
 # On top of botocore's own retries: a step survives a long throttling storm instead of failing the apply.
 _EXTRA_THROTTLE_RETRIES = 6
@@ -137,6 +145,18 @@ def _error_text(error: ClientError) -> str:
     return f"{details.get('Code', 'Unknown')}: {details.get('Message', str(error))}"
 
 
+def transient(error: BaseException) -> bool:
+    """A read that may well succeed if asked again: throttling, a server error, the network or an account
+    briefly unreachable. Not a missing resource or a refusal, which asking again does not change."""
+    if isinstance(error, ClientError):
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        return code in _THROTTLING_CODES or code in _SERVER_ERROR_CODES or status >= 500
+    if isinstance(error, ParamValidationError | NoCredentialsError):
+        return False
+    return isinstance(error, BotoCoreError | AwsAccessError)
+
+
 def describe_failure(error: BaseException) -> str:
     if isinstance(error, ClientError):
         return _error_text(error)
@@ -155,7 +175,28 @@ def _create_share(ctx: StepContext, action: Action, params: dict[str, Any]) -> d
         # Bedrock custom models may only be shared inside the organization; never widen a share.
         raise StepFailedError("refusing a RAM share that allows external principals")
     response = ctx.call("ram", action.account, action.region, "CreateResourceShare", params)
-    share_arn = str(response["resourceShare"]["resourceShareArn"])
+    share = response["resourceShare"]
+    if share.get("status") not in _USABLE_SHARE_STATES:
+        # RAM answered a repeated token with the share it made for it, which is gone since (a DELETED share
+        # is not a share): ask again with a token of this new generation.
+        params = {
+            **params,
+            "clientToken": request_token(
+                "CreateResourceShare",
+                action.account,
+                action.region,
+                params,
+                generation=[str(params.get("clientToken")), str(share.get("resourceShareArn"))],
+            ),
+        }
+        response = ctx.call("ram", action.account, action.region, "CreateResourceShare", params)
+        share = response["resourceShare"]
+        if share.get("status") not in _USABLE_SHARE_STATES:
+            raise StepFailedError(
+                f"RAM answered CreateResourceShare with share {share.get('resourceShareArn')}, which is "
+                f"{share.get('status')}, not a usable share; nothing was shared"
+            )
+    share_arn = str(share["resourceShareArn"])
     _accept_pending_invitations(ctx, action, share_arn, params.get("principals", []))
     return {"resourceShareArn": share_arn}
 
@@ -245,10 +286,26 @@ _DEPLOYMENT = _Waiter(
 def _wait(
     ctx: StepContext, action: Action, waiter: _Waiter, arn: str, outputs: dict[str, str]
 ) -> dict[str, str]:
+    unread = [0]  # status reads in a row that failed
+
     def check() -> tuple[bool, str]:
-        resource = ctx.call(
-            "bedrock", action.account, action.region, waiter.operation, {waiter.identifier: arn}
-        )
+        try:
+            resource = ctx.call(
+                "bedrock", action.account, action.region, waiter.operation, {waiter.identifier: arn}
+            )
+        except (ClientError, BotoCoreError, AwsAccessError) as error:
+            if not transient(error):
+                raise
+            # A read that failed says nothing about the job: keep waiting; only AWS's Failed status fails.
+            unread[0] += 1
+            if unread[0] > MAX_UNREAD_POLLS:
+                raise StepTimeoutError(
+                    f"{waiter.what} {arn}: its status could not be read {unread[0]} times in a row "
+                    f"({describe_failure(error)}); the next apply waits for it",
+                    outputs,
+                ) from None
+            return False, f"status unknown ({describe_failure(error)}); still waiting"
+        unread[0] = 0
         status, finished, failed = waiter.read(resource)
         if failed:
             reason = resource.get("failureMessage") or "no reason given"

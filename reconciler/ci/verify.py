@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from reconciler.core.names import TOKEN_MEMBERS
 from reconciler.core.plan import Action, Plan
 from reconciler.core.planfile import action_to_json
 
@@ -31,7 +32,10 @@ class Verdict:
 def _request(action: Action) -> dict[str, Any]:
     """What makes an action the same AWS call (its display fields and explanation do not)."""
     data = action_to_json(action)
-    return {k: data[k] for k in REQUEST_MEMBERS}
+    request = {k: data[k] for k in REQUEST_MEMBERS}
+    # Tokens identify a request, they are not part of it (each plan makes its own: core/names.py).
+    request["params"] = {k: v for k, v in request["params"].items() if k not in TOKEN_MEMBERS}
+    return request
 
 
 def _changed_members(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

@@ -4,6 +4,7 @@ bedrock-gitops without hand-writing YAML; `plan` right after shows no changes fo
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -45,11 +46,7 @@ def _read(targets: list[EnvironmentTarget], *, sandbox: bool, root: Path, max_wo
         for t in targets
         for region in t.regions
     }
-    sandbox_dir = None
-    if sandbox:
-        from reconciler.sandbox.estate import sandbox_directory
-
-        sandbox_dir = sandbox_directory(root)
+    sandbox_dir = shared_sandbox(root) if sandbox else None
     with aws_base_session(sandbox=sandbox, sandbox_dir=sandbox_dir) as session:
         clients = AwsClients(session, {t.account: t.role_arn for t in targets})  # type: ignore[arg-type]
         live = discover(clients, reads, max_workers=max_workers)
@@ -61,6 +58,25 @@ def _read(targets: list[EnvironmentTarget], *, sandbox: bool, root: Path, max_wo
         if capacity:
             live = live.with_tags(read_tags(clients, capacity, max_workers=max_workers))
     return live
+
+
+def shared_sandbox(root: Path) -> Path:
+    """The simulated estate to import from: the current one (BEDROCK_GITOPS_SANDBOX_DIR, else the working
+    folder's), never a fresh one under the new --root. The new folder is linked to it (`ROOT/.sandbox`), so
+    that `plan --sandbox --root ROOT` right after reads the estate that was imported."""
+    from reconciler.sandbox.estate import DIRECTORY_ENV_VAR, sandbox_directory
+
+    if os.environ.get(DIRECTORY_ENV_VAR):
+        return sandbox_directory(root)
+    current = (Path.cwd() / ".sandbox").resolve()
+    link = root / ".sandbox"
+    if link.exists() or link.is_symlink() or link.resolve() == current:
+        return link
+    root.mkdir(parents=True, exist_ok=True)
+    current.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(current, target_is_directory=True)
+    print(f"Linked {link} to the current sandbox {current}", file=sys.stderr)
+    return link
 
 
 def _dump(kind: str, document: dict[str, Any]) -> str:

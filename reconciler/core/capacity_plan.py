@@ -12,7 +12,7 @@ from typing import Any
 from reconciler import VERSION_TAG
 from reconciler.core.desired import DesiredCapacity
 from reconciler.core.live import LiveState
-from reconciler.core.names import idempotency_token
+from reconciler.core.names import with_token
 from reconciler.core.plan import Action, Ref
 from reconciler.core.tags import is_managed, tag_list
 
@@ -23,6 +23,7 @@ class CapacityPlanning:
     """Mixed into the planner: uses its live state, copy targets, action list and warnings."""
 
     live: LiveState
+    generation: str
     warnings: list[str]
     copy_targets: dict[str, str | Ref]
 
@@ -50,12 +51,17 @@ class CapacityPlanning:
                 "modelUnits": capacity.model_units,
                 "modelId": target,
                 "tags": tag_list(capacity.tags),
-                "clientRequestToken": idempotency_token(
-                    capacity.address, capacity.account, capacity.region, capacity.name, capacity.version
-                ),
             }
             if capacity.commitment != "none":
                 params["commitmentDuration"] = capacity.commitment
+            params = with_token(
+                "CreateProvisionedModelThroughput",
+                capacity.account,
+                capacity.region,
+                params,
+                "clientRequestToken",
+                generation=[self.generation],
+            )
             self.add(
                 Action(
                     address=capacity.address,
@@ -119,20 +125,20 @@ class CapacityPlanning:
                     operation="CreateCustomModelDeployment",
                     account=capacity.account,
                     region=capacity.region,
-                    params={
-                        "modelDeploymentName": capacity.name,
-                        "modelArn": target,
-                        "description": f"{capacity.model} {capacity.version} for {capacity.environment} "
-                        "(managed by bedrock-gitops)",
-                        "tags": tag_list(capacity.tags),
-                        "clientRequestToken": idempotency_token(
-                            capacity.address,
-                            capacity.account,
-                            capacity.region,
-                            capacity.name,
-                            capacity.version,
-                        ),
-                    },
+                    params=with_token(
+                        "CreateCustomModelDeployment",
+                        capacity.account,
+                        capacity.region,
+                        {
+                            "modelDeploymentName": capacity.name,
+                            "modelArn": target,
+                            "description": f"{capacity.model} {capacity.version} for {capacity.environment} "
+                            "(managed by bedrock-gitops)",
+                            "tags": tag_list(capacity.tags),
+                        },
+                        "clientRequestToken",
+                        generation=[self.generation],
+                    ),
                     reason="no on-demand deployment serves this model here",
                     depends_on=depends_on,
                     after={"version": capacity.version},

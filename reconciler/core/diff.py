@@ -13,7 +13,7 @@ from typing import Any
 from reconciler.core.capacity_plan import CapacityPlanning
 from reconciler.core.desired import DesiredCopy, DesiredShare, DesiredState
 from reconciler.core.live import LiveCopyJob, LiveCustomModel, LiveShare, LiveState, Scope, ScopeState
-from reconciler.core.names import idempotency_token
+from reconciler.core.names import with_token
 from reconciler.core.ordering import assign_waves
 from reconciler.core.plan import Action, Plan, Ref
 from reconciler.core.removals import plan_removals
@@ -80,6 +80,9 @@ class _Planner(CapacityPlanning):
         self.desired = desired
         self.live = live
         self.now = now
+        # Part of the tokens of resources AWS forgets once deleted (shares, capacity): a resource made again
+        # by a later plan is a new request, while a retry inside one apply reuses the token.
+        self.generation = now.isoformat()
         self.actions: list[Action] = []
         self.warnings: list[str] = []
         # Copy address -> ARN of the model the capacity must serve (or a Ref while the copy is pending).
@@ -95,7 +98,6 @@ class _Planner(CapacityPlanning):
     def share(self, share: DesiredShare) -> None:
         scope = self.live.scope(share.owner_account, share.region)
         live_share = _managed_share(scope.shares, share.name)
-        token_identity = (share.address, share.owner_account, share.region, share.model_arn)
         if live_share is None:
             self.add(
                 Action(
@@ -105,15 +107,22 @@ class _Planner(CapacityPlanning):
                     operation="CreateResourceShare",
                     account=share.owner_account,
                     region=share.region,
-                    params={
-                        "name": share.name,
-                        "resourceArns": [share.model_arn],
-                        "principals": list(share.principals),
-                        # Custom models may only be shared inside the organization.
-                        "allowExternalPrincipals": False,
-                        "tags": tag_list(share.tags),
-                        "clientToken": idempotency_token(*token_identity, *share.principals),
-                    },
+                    params=with_token(
+                        "CreateResourceShare",
+                        share.owner_account,
+                        share.region,
+                        {
+                            "name": share.name,
+                            "resourceArns": [share.model_arn],
+                            "principals": list(share.principals),
+                            # Custom models may only be shared inside the organization.
+                            "allowExternalPrincipals": False,
+                            "tags": tag_list(share.tags),
+                        },
+                        "clientToken",
+                        # RAM remembers the token of a deleted share: a share made again is a new request.
+                        generation=[self.generation],
+                    ),
                     reason="the version is pinned in another account",
                     after={"model": share.model_arn, "principals": list(share.principals)},
                 )
@@ -127,13 +136,17 @@ class _Planner(CapacityPlanning):
             ready: list[str] = []
             if account in missing or resource_missing:
                 address = f"{share.address}/principal/{account}"
-                params: dict[str, Any] = {
-                    "resourceShareArn": live_share.arn,
-                    "principals": [account],
-                    "clientToken": idempotency_token(*token_identity, "associate", account),
-                }
+                params: dict[str, Any] = {"resourceShareArn": live_share.arn, "principals": [account]}
                 if resource_missing:
                     params["resourceArns"] = [share.model_arn]
+                params = with_token(
+                    "AssociateResourceShare",
+                    share.owner_account,
+                    share.region,
+                    params,
+                    "clientToken",
+                    generation=[self.generation],
+                )
                 self.add(
                     Action(
                         address=address,
@@ -166,10 +179,13 @@ class _Planner(CapacityPlanning):
                         operation="AcceptResourceShareInvitation",
                         account=account,
                         region=share.region,
-                        params={
-                            "resourceShareInvitationArn": invitation.arn,
-                            "clientToken": idempotency_token(invitation.arn, "accept"),
-                        },
+                        params=with_token(
+                            "AcceptResourceShareInvitation",
+                            account,
+                            share.region,
+                            {"resourceShareInvitationArn": invitation.arn},
+                            "clientToken",
+                        ),
                         reason="the share's invitation is pending (RAM does not auto-accept here)",
                         depends_on=tuple(ready),
                     )
@@ -210,17 +226,18 @@ class _Planner(CapacityPlanning):
             "sourceModelArn": copy.source_model_arn,
             "targetModelName": copy.target_model_name,
             "targetModelTags": tag_list(copy.tags),
-            "clientRequestToken": idempotency_token(
-                copy.address,
-                copy.account,
-                copy.region,
-                copy.source_model_arn,
-                copy.target_model_name,
-                generation=[job.arn for job in jobs],
-            ),
         }
         if copy.kms_key:
             params["modelKmsKeyId"] = copy.kms_key
+        # Copy jobs stay listed after their model is gone: earlier jobs are the copy's generation.
+        params = with_token(
+            "CreateModelCopyJob",
+            copy.account,
+            copy.region,
+            params,
+            "clientRequestToken",
+            generation=[job.arn for job in jobs],
+        )
         depends_on = (
             tuple(self.share_ready.get((copy.share_address, copy.account), ())) if copy.share_address else ()
         )

@@ -8,11 +8,15 @@ manifests' names are lowercase words joined by single hyphens, so joining them w
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 MAX_NAME_LENGTH = 63
 SHARE_PREFIX = "bedrock-gitops"
 TOKEN_PREFIX = "bgo-"
+# The request members that carry an idempotency token (Bedrock's and RAM's names).
+TOKEN_MEMBERS = frozenset({"clientRequestToken", "clientToken"})
 _HASH_SUFFIX_LENGTH = 8
 
 
@@ -48,3 +52,33 @@ def idempotency_token(*identity: str, generation: Iterable[str] = ()) -> str:
         digest.update(part.encode())
         digest.update(b"\0")
     return TOKEN_PREFIX + digest.hexdigest()[:40]
+
+
+def request_token(
+    operation: str, account: str, region: str, params: Mapping[str, Any], *, generation: Iterable[str] = ()
+) -> str:
+    """The idempotency token of one request: `bgo-` + 40 hex digits over the operation, where it is sent,
+    every other member of the request and the generation of the resource. A different request never
+    reuses a token (AWS answers that with an idempotency error), and a resource made again after it was
+    deleted gets a new one (a token AWS remembers would return the deleted resource)."""
+    request = {key: value for key, value in params.items() if key not in TOKEN_MEMBERS}
+    canonical = json.dumps([operation, account, region, request], sort_keys=True, default=_unresolved)
+    return idempotency_token(canonical, generation=generation)
+
+
+def _unresolved(value: Any) -> Any:
+    """A request value known only after apply (a plan Ref): its name stands for it until it is resolved."""
+    return {"$ref": getattr(value, "address", repr(value)), "attribute": getattr(value, "attribute", "")}
+
+
+def with_token(
+    operation: str,
+    account: str,
+    region: str,
+    params: Mapping[str, Any],
+    member: str,
+    *,
+    generation: Iterable[str] = (),
+) -> dict[str, Any]:
+    """`params` plus its idempotency token in `member` (see `request_token`)."""
+    return {**params, member: request_token(operation, account, region, params, generation=generation)}

@@ -21,9 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.core.names import TOKEN_MEMBERS
 from reconciler.core.plan import Plan, Ref
-
-TOKEN_MEMBERS = frozenset({"clientRequestToken", "clientToken"})
 
 
 def request_changes(saved: Plan, fresh: Plan) -> list[str]:

@@ -38,6 +38,7 @@ SIMULATED_SERVICES = frozenset(
 )
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
 # Never change state: the document is not saved (InvokeModel and Converse only read the capacity).
+STATUS_READS = frozenset({"GetModelCopyJob", "GetProvisionedModelThroughput", "GetCustomModelDeployment"})
 READ_ONLY_PREFIXES = ("List", "Get", "Describe", "InvokeModel", "Converse")
 
 
@@ -112,6 +113,11 @@ class Simulation:
             server_time = clock.now(state)
         if account in settings.get("unreachable_accounts", ()):
             raise SimulatedUnreachableError(endpoint_url=str(request.url))
+        if operation in STATUS_READS:
+            with self._random_lock:
+                unreadable = self._random.random() < float(settings.get("status_read_fault_rate", 0.0))
+            if unreadable:
+                raise SimulatedUnreachableError(endpoint_url=str(request.url))
         _network_delay(settings)
         params: dict[str, Any] = {}
         try:

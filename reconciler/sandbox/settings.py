@@ -12,6 +12,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "latency_seconds": 0.0,
     # Fraction (0..1) of Bedrock/RAM calls answered with ThrottlingException.
     "throttle_rate": 0.0,
+    # Fraction (0..1) of Bedrock status reads (GetModelCopyJob, GetProvisionedModelThroughput,
+    # GetCustomModelDeployment) that cannot reach the endpoint, as when an account is briefly unreachable.
+    "status_read_fault_rate": 0.0,
     # Accounts whose Bedrock/RAM endpoints cannot be reached (connection refused).
     "unreachable_accounts": [],
     # "<account>/<region>" targets where every new copy job ends Failed.
@@ -46,8 +49,8 @@ def setting_problem(key: str, value: Any) -> str | None:
         number = float(value)
         if not math.isfinite(number) or number < 0:
             return f"sandbox setting '{key}' must be a finite number of 0 or more, not {value!r}"
-        if key == "throttle_rate" and number > 1:
-            return f"sandbox setting 'throttle_rate' is a fraction of calls, from 0 to 1, not {value!r}"
+        if key in ("throttle_rate", "status_read_fault_rate") and number > 1:
+            return f"sandbox setting '{key}' is a fraction of calls, from 0 to 1, not {value!r}"
         if key == "latency_seconds" and number > 60:
             return (
                 f"sandbox setting 'latency_seconds' is each call's delay, at most 60 seconds, not {value!r}"

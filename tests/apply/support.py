@@ -77,6 +77,27 @@ class Estate:
         return counts
 
 
+def live_duplicates(state: dict[str, Any]) -> dict[str, int]:
+    """What exists more than once for one (account, Region, name): models (a copy made twice), copy jobs in
+    progress, throughputs, deployments, and ACTIVE shares. A completed copy job whose model was deleted
+    since is history, not a duplicate."""
+    counts: Counter[str] = Counter()
+    for scope, parts in state["bedrock"].items():
+        for model in parts.get("models", {}).values():
+            counts[f"model {scope} {model['name']}"] += 1
+        for job in parts.get("copy_jobs", {}).values():
+            if job["status"] == "InProgress":
+                counts[f"copy-job {scope} {job['target_model_name']}"] += 1
+        for throughput in parts.get("throughputs", {}).values():
+            counts[f"throughput {scope} {throughput['name']}"] += 1
+        for deployment in parts.get("deployments", {}).values():
+            counts[f"deployment {scope} {deployment['name']}"] += 1
+    for share in state["ram"]["shares"].values():
+        if share["status"] == "ACTIVE":
+            counts[f"share {share['owner']}/{share['region']} {share['name']}"] += 1
+    return {what: count for what, count in counts.items() if count > 1}
+
+
 def make_estate(tmp_path: Path) -> Estate:
     root = tmp_path / "repo"
     for folder in ("models", "environments"):

@@ -7,10 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from botocore.retries.standard import ExponentialBackoff
 
 from reconciler.cli import main
 from reconciler.sandbox.estate import SandboxEstate
-from tests.apply.support import Estate, duplicates, make_estate
+from tests.apply.support import Estate, live_duplicates, make_estate
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def converge(estate: Estate, capsys: pytest.CaptureFixture[str], *extra: str) ->
 def assert_no_changes(estate: Estate, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = cli(capsys, "plan", "--sandbox", "--root", str(estate.root), "-detailed-exitcode")
     assert (code, out.splitlines()[-1:]) == (0, ["No changes. AWS matches the manifests."]), out + err
-    assert duplicates(estate.resources()) == {}
+    assert live_duplicates(estate.state()) == {}
 
 
 def test_a_plan_saved_while_copies_run_is_applied_after_they_finish(
@@ -135,3 +136,97 @@ def test_undeclared_managed_resources_are_drift_until_pruned(
     assert any(r["kind"] == "deployment" for r in document["removals"])
     converge(estate, capsys, "--prune")
     assert_no_changes(estate, capsys)
+
+
+def test_a_model_pruned_then_put_back_converges(estate: Estate, capsys: pytest.CaptureFixture[str]) -> None:
+    """support-summarizer runs in staging only (besides its source account): pruning it deletes its share,
+    the copy and the deployment; putting it back makes all three again, with new tokens."""
+    converge(estate, capsys)
+    staging = estate.root / "environments" / "staging.yaml"
+    declared = staging.read_text()
+    staging.write_text(declared[: declared.index("    - name: support-summarizer")].rstrip() + "\n")
+    converge(estate, capsys, "--prune")
+    shares = {s["name"]: s["status"] for s in estate.state()["ram"]["shares"].values()}
+    assert shares["bedrock-gitops-support-summarizer-v1"] == "DELETED"
+    staging.write_text(declared)
+    converge(estate, capsys)
+    assert_no_changes(estate, capsys)
+    active = [
+        s
+        for s in estate.state()["ram"]["shares"].values()
+        if s["name"] == "bedrock-gitops-support-summarizer-v1" and s["status"] == "ACTIVE"
+    ]
+    assert len(active) == 1
+
+
+def test_a_status_read_that_fails_while_waiting_is_not_a_failed_job(
+    estate: Estate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = str(estate.root)
+    cli(capsys, "sandbox", "--root", root, "set", "status_read_fault_rate=0.5")
+    fast_time(estate)
+    code, out, err = cli(
+        capsys, "apply", "--sandbox", "--root", root, "--auto-approve", "--poll-seconds", "0.05"
+    )
+    assert code == 0, out + err
+    assert "0 failed" in out
+    cli(capsys, "sandbox", "--root", root, "set", "status_read_fault_rate=0")
+    assert_no_changes(estate, capsys)
+
+
+@pytest.fixture
+def quick_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's backoff, a hundred times shorter: these tests count attempts, not seconds."""
+    original = ExponentialBackoff.delay_amount
+    monkeypatch.setattr(
+        ExponentialBackoff, "delay_amount", lambda self, context: original(self, context) / 100
+    )
+
+
+@pytest.mark.usefixtures("quick_backoff")
+def test_plan_reads_retry_through_60_percent_throttling(
+    estate: Estate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = str(estate.root)
+    cli(capsys, "sandbox", "--root", root, "set", "throttle_rate=0.6")
+    for _ in range(3):
+        code, out, err = cli(capsys, "plan", "--sandbox", "--root", root, "--stats")
+        assert code == 0, err
+        assert "+ create share/financial-analyst/v1" in out
+
+
+@pytest.mark.usefixtures("quick_backoff")
+def test_plan_says_when_its_reads_gave_up(
+    estate: Estate, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = str(estate.root)
+    cli(capsys, "sandbox", "--root", root, "set", "throttle_rate=1")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    code, _, err = cli(capsys, "plan", "--sandbox", "--root", root)
+    assert code == 1
+    assert "ThrottlingException" in err
+    assert "gave up after 2 attempts with backoff" in err
+    assert "Traceback" not in err
+
+
+def test_import_into_a_new_folder_round_trips(
+    estate: Estate, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Import from the repository's own sandbox into a new folder, without the training (dev) account:
+    the models name the role to assume there, and a plan from the new folder has nothing to do."""
+    converge(estate, capsys)
+    (estate.root / ".sandbox").symlink_to(estate.sandbox_dir, target_is_directory=True)
+    monkeypatch.chdir(estate.root)
+    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX_DIR")
+    adopted = tmp_path / "adopted"
+    code, out, err = cli(
+        capsys,
+        *("import", "--sandbox", "--root", str(adopted), "--regions", "us-east-1,us-west-2"),
+        *("-e", "staging=444455556666", "-e", "prod=777788889999"),
+    )
+    assert code == 0, out + err
+    model = (adopted / "models" / "financial-analyst.yaml").read_text()
+    assert "roleArn: arn:aws:iam::111122223333:role/BedrockGitOpsReconciler" in model
+    assert cli(capsys, "validate", "--root", str(adopted))[0] == 0
+    code, out, err = cli(capsys, "plan", "--sandbox", "--root", str(adopted), "-detailed-exitcode")
+    assert (code, out.splitlines()[-1:]) == (0, ["No changes. AWS matches the manifests."]), out + err

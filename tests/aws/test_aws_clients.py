@@ -130,7 +130,7 @@ def test_retry_mode_is_standard_by_default_and_can_be_adaptive(base_session: bot
         "bedrock", DEV, "us-east-1"
     )
 
-    assert standard.meta.config.retries == {"mode": "standard", "total_max_attempts": 8}
+    assert standard.meta.config.retries == {"mode": "standard", "total_max_attempts": 20}
     assert adaptive.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 4}
     assert standard.meta.config.max_pool_connections >= 16
 
