@@ -169,9 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify.add_parser(commands, _add_common, _add_aws)  # issue 16: smoke checks through live capacity
     # Promotion pipeline (issue 15): discover versions, promote, status.
-    from reconciler.commands import versions
+    from reconciler.commands import promote, status, versions
 
     versions.add_parser(commands, _add_common, _add_aws)
+    promote.add_parser(commands, _add_common, _add_aws)
+    status.add_parser(commands, _add_common, _add_aws)
     return parser
 
 
