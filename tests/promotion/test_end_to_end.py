@@ -94,9 +94,8 @@ def test_from_a_finished_fine_tuning_job_to_prod(repo: Path, capsys: pytest.Capt
         capsys, "promote", "financial-analyst", "v3", "--to", "prod", "--sandbox", "--root", root
     )
     assert code == 0, err
-    assert (
-        "~ update prod/us-east-1/financial-analyst/throughput" in out
-        or "prod/us-east-1/financial-analyst" in out
-    )
+    assert "Promoted financial-analyst v3 to prod" in out
+    assert "+ create prod/us-east-1/financial-analyst/copy" in out
+    assert "~ update prod/us-east-1/financial-analyst/throughput" in out  # repointed, no downtime
     assert "Error:" not in out
     assert _run(capsys, "validate", "--root", root)[0] == 0
