@@ -26,6 +26,8 @@ def run(args: argparse.Namespace) -> int:
         from reconciler.ci.steps import drift
 
         return drift(actions, args.root, args.out or Path("drift-plan.json"), sandbox=sandbox)
+    if args.step == "open-pr":
+        return _open_pr(actions, args)
     from reconciler.ci.merge import apply_merged
 
     return apply_merged(actions, args.root, args.workdir, sandbox=sandbox)
@@ -37,12 +39,34 @@ def add_parser(commands: Any, add_common: Any) -> None:
     parser.set_defaults(run=run)
     parser.add_argument(
         "step",
-        choices=["plan-pr", "fork-notice", "apply-merged", "drift"],
+        choices=["plan-pr", "fork-notice", "apply-merged", "drift", "open-pr"],
         help="plan-pr: plan + sticky PR comment; fork-notice: explain why a fork PR gets no plan; "
-        "apply-merged: apply the reviewed plan of the merged PR; drift: open/update/close the drift issue",
+        "apply-merged: apply the reviewed plan of the merged PR; drift: open/update/close the drift issue; "
+        "open-pr: commit what `versions discover`/`promote --record FILE` changed and open or update its PR",
     )
     parser.add_argument("--sandbox", action="store_true", help="use the embedded simulated AWS estate")
     parser.add_argument("-out", "--out", dest="out", type=Path, metavar="FILE", help="where to save the plan")
     parser.add_argument(
         "--workdir", type=Path, default=Path(".bedrock-gitops"), metavar="DIR", help="apply-merged's files"
     )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        default=Path(".bedrock-gitops/change.json"),
+        metavar="FILE",
+        help="open-pr: the change record written by `versions discover --record` or `promote --record`",
+    )
+    parser.add_argument("--base", default="main", metavar="BRANCH", help="open-pr: the branch to merge into")
+
+
+def _open_pr(actions: ActionsRun, args: argparse.Namespace) -> int:
+    if not args.record.exists():
+        print(f"No change record at {args.record}: nothing was discovered or promoted, no pull request.")
+        return 0
+    from reconciler.ci.open_pr import open_pull_request
+
+    opened = open_pull_request(actions, args.root, args.record, args.base)
+    verb = "Opened" if opened.created else "Updated"
+    print(f"{verb} pull request #{opened.number} {opened.url}".rstrip())
+    actions.write_summary(f"{verb} pull request #{opened.number}: {opened.url}")
+    return 0

@@ -88,6 +88,10 @@ class GitHub:
     def get(self, path: str) -> Any:
         return self._send("GET", path)[0]
 
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        """Any other call (the branch, contents and pull request calls of `ci open-pr`)."""
+        return self._send(method, path, body)[0]
+
     def paginate(self, path: str) -> Iterator[Any]:
         """Every item of a list endpoint, following `Link: rel="next"` (100 per page)."""
         separator = "&" if "?" in path else "?"

@@ -112,9 +112,9 @@ def _repinned(manifests: Manifests, environment: Environment, model: str, versio
 
 
 def regions_argument(text: str | None) -> tuple[str, ...] | None:
-    if text is None:
+    if text is None or not text.strip():  # empty (a workflow input left blank): leave the Regions as they are
         return None
     regions = tuple(r.strip() for r in text.split(",") if r.strip())
     if not regions:
-        raise ReconcilerError("--regions needs at least one Region, e.g. --regions us-east-1,us-west-2")
+        raise ReconcilerError("--regions needs a Region, e.g. --regions us-east-1,us-west-2")
     return regions

@@ -3,6 +3,8 @@ on 127.0.0.1: tests never reach the network."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import threading
@@ -31,6 +33,10 @@ class FakeState:
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     blob_authorization: list[str | None] = field(default_factory=list)
     next_id: int = 1000
+    # `ci open-pr`: branch -> commit sha, (branch, path) -> file text, number -> pull request.
+    branches: dict[str, str] = field(default_factory=lambda: {"main": "0" * 40})
+    files: dict[tuple[str, str], str] = field(default_factory=dict)
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -81,7 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, method: str) -> None:
         url = urlparse(self.path)
         query = parse_qs(url.query)
-        body = self._body() if method in ("POST", "PATCH") else None
+        body = self._body() if method in ("POST", "PATCH", "PUT") else None
         self.state.requests.append((method, url.path, body))
         if url.path.startswith("/blob/"):
             self.state.blob_authorization.append(self.headers.get("Authorization"))
@@ -159,6 +165,8 @@ class _Handler(BaseHTTPRequestHandler):
             issue.update({k: v for k, v in body.items() if k in ("title", "body", "state")})
             self._reply(200, issue)
             return
+        if self._route_pulls(method, path, query, body):
+            return
         if m := re.fullmatch(r"/commits/([0-9a-f]+)/pulls", path):
             self._page(state.pulls_by_commit.get(m.group(1), []), query)
             return
@@ -175,6 +183,77 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._reply(404, {"message": "Not Found"})
 
+    def _route_pulls(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> bool:
+        """Branches (git refs), file contents and pull requests; True when the path was one of them."""
+        state = self.state
+        if m := re.fullmatch(r"/git/ref/heads/(.+)", path):
+            branch = m.group(1)
+            if branch in state.branches:
+                self._reply(200, {"ref": f"refs/heads/{branch}", "object": {"sha": state.branches[branch]}})
+            else:
+                self._reply(404, {"message": "Not Found"})
+            return True
+        if path == "/git/refs" and method == "POST":
+            branch = body["ref"].removeprefix("refs/heads/")
+            if branch in state.branches:
+                self._reply(422, {"message": "Reference already exists"})
+                return True
+            state.branches[branch] = body["sha"]
+            for (on, file), text in list(state.files.items()):
+                if on == "main":
+                    state.files[(branch, file)] = text
+            self._reply(201, {"ref": body["ref"], "object": {"sha": body["sha"]}})
+            return True
+        if m := re.fullmatch(r"/contents/(.+)", path):
+            file = m.group(1)
+            if method == "GET":
+                branch = query.get("ref", ["main"])[0]
+                text = state.files.get((branch, file))
+                if text is None:
+                    self._reply(404, {"message": "Not Found"})
+                else:
+                    raw = text.encode()
+                    sha = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()
+                    self._reply(200, {"sha": sha, "content": base64.b64encode(raw).decode()})
+                return True
+            branch = body["branch"]
+            if (branch, file) in state.files and "sha" not in body:
+                self._reply(422, {"message": 'Invalid request. "sha" wasn\'t supplied.'})
+                return True
+            state.files[(branch, file)] = base64.b64decode(body["content"]).decode()
+            state.branches[branch] = f"{state.new_id():040d}"
+            self._reply(200, {"commit": {"sha": state.branches[branch], "message": body["message"]}})
+            return True
+        if path == "/pulls":
+            if method == "GET":
+                head = query.get("head", [""])[0].split(":", 1)[-1]
+                found = [
+                    p
+                    for p in state.pulls.values()
+                    if p["state"] == query.get("state", ["open"])[0] and p["head"]["ref"] == head
+                ]
+                self._page(found, query)
+            else:
+                number = len(state.pulls) + len(state.issues) + 1
+                pull = {
+                    "number": number,
+                    "title": body["title"],
+                    "body": body["body"],
+                    "state": "open",
+                    "head": {"ref": body["head"]},
+                    "base": {"ref": body["base"]},
+                    "html_url": f"https://github.example/{state.repository}/pull/{number}",
+                }
+                state.pulls[number] = pull
+                self._reply(201, pull)
+            return True
+        if m := re.fullmatch(r"/pulls/(\d+)", path):
+            pull = state.pulls[int(m.group(1))]
+            pull.update({k: v for k, v in body.items() if k in ("title", "body", "state")})
+            self._reply(200, pull)
+            return True
+        return False
+
     def do_GET(self) -> None:
         self._handle("GET")
 
@@ -183,6 +262,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_PATCH(self) -> None:
         self._handle("PATCH")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
 
     def do_DELETE(self) -> None:
         self._handle("DELETE")

@@ -104,3 +104,24 @@ def test_published_validate_hook_matches_the_one_this_repository_uses() -> None:
     for key in ("entry", "files", "pass_filenames"):
         assert local[key] == published[key], key
     assert published["language"] == "python"  # installs bedrock-gitops in pre-commit's own environment
+
+
+def test_discover_runs_on_a_schedule_and_opens_its_pull_request() -> None:
+    workflow = _load("discover.yml")
+    assert "schedule" in workflow["on"]
+    job = workflow["jobs"]["discover"]
+    assert job["permissions"]["pull-requests"] == "write"
+    runs = [str(s.get("run", "")) for s in job["steps"]]
+    assert any(r.startswith("bedrock-gitops versions discover --record") for r in runs)
+    assert any("ci open-pr" in r for r in runs)
+
+
+def test_promote_is_manual_with_its_inputs_passed_through_the_environment_only() -> None:
+    workflow = _load("promote.yml")
+    assert set(workflow["on"]) == {"workflow_dispatch"}
+    inputs = workflow["on"]["workflow_dispatch"]["inputs"]
+    assert {"model", "version", "environment", "regions"} <= set(inputs)
+    for step in _steps(workflow):
+        assert "${{" not in str(step.get("run", "")), "inputs in a script are a template injection"
+    runs = [str(s.get("run", "")) for s in _steps(workflow)]
+    assert any(r.startswith("bedrock-gitops promote ") for r in runs)
