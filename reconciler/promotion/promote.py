@@ -80,8 +80,9 @@ def promoted_text(text: str, manifests: Manifests, environment: Environment, pro
             f"does, so there is no capacity to copy: add the pin to {file} by hand (name, version, capacity)"
         )
     item: dict[str, Any] = {"name": promotion.model, "version": promotion.version}
-    if promotion.regions is not None:
-        item["regions"] = list(promotion.regions)
+    regions = promotion.regions if promotion.regions is not None else _upstream_regions(environment, source)
+    if regions is not None:
+        item["regions"] = list(regions)
     item["capacity"] = _capacity_document(source.capacity)
     return append_to_list(text, ("spec", "models"), item, file)
 
@@ -96,6 +97,13 @@ def with_pin(manifests: Manifests, environment: str, model: str, version: str) -
     return dataclasses.replace(manifests, environments=environments)
 
 
+def _upstream_regions(environment: Environment, source: ModelPin) -> tuple[str, ...] | None:
+    """A new pin serves where the upstream pin does (within this environment's Regions); None: all."""
+    if source.regions is None:
+        return None
+    return tuple(r for r in environment.regions if r in source.regions) or None
+
+
 def _repinned(manifests: Manifests, environment: Environment, model: str, version: str) -> Environment:
     index = _pin_index(environment, model)
     pins: list[ModelPin] = list(environment.models)
@@ -105,8 +113,8 @@ def _repinned(manifests: Manifests, environment: Environment, model: str, versio
         source = upstream_pin(manifests, environment, model)
         if source is None:
             return environment
-        regions = tuple(r for r in environment.regions if source.regions is None or r in source.regions)
-        new_pin = dataclasses.replace(source, version=version, regions=regions or None)
+        regions = _upstream_regions(environment, source)
+        new_pin = dataclasses.replace(source, version=version, regions=regions)
         pins.append(dataclasses.replace(new_pin, location=environment.where("models")))
     return dataclasses.replace(environment, models=tuple(pins))
 
