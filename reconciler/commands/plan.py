@@ -8,6 +8,7 @@ import sys
 
 from reconciler.core.planfile import plan_to_json, save_plan
 from reconciler.core.render import render_plan
+from reconciler.core.verification import planned_verification
 from reconciler.pipeline import make_plan, sandbox_requested
 
 EXIT_CHANGES = 2
@@ -26,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(plan_to_json(plan), indent=2, sort_keys=True))
     else:
         print(render_plan(plan, color=args.color))
+        checks = planned_verification(result.manifests, (action.address for action in plan.actions))
+        if checks:
+            print("\n" + "\n".join(checks))
     if plan.blocked:
         # Printed above with the plan; a blocked plan is not saved, so it cannot be applied.
         print(

@@ -309,3 +309,34 @@ def base_model_id(capacity: DesiredCapacity) -> str:
     """The base model id (`amazon.titan-text-express-v1:0:8k`) in the version's custom model ARN."""
     _, _, rest = capacity.source_model_arn.partition(":custom-model/")
     return rest.rsplit("/", 1)[0]
+
+
+def planned_verification(manifests: Manifests, plan_addresses: Iterable[str]) -> list[str]:
+    """What apply will verify after this plan (the capacity it creates or repoints that has a spec.verify),
+    and each environment's soak rule: lines for `plan`'s text output."""
+    environments = {env.name: env for env in manifests.environments}
+    lines = []
+    for address in sorted(set(plan_addresses)):
+        parts = address.split("/")
+        if len(parts) != 4 or parts[3] not in ("throughput", "deployment"):
+            continue
+        environment = environments.get(parts[0])
+        spec = environment.verify.get(parts[2]) if environment is not None else None
+        if spec is None:
+            continue
+        names = ", ".join(prompt.name for prompt in spec.prompts)
+        lines.append(
+            f"  {address}: {len(spec.prompts)} prompt{'s' if len(spec.prompts) != 1 else ''} ({names}), "
+            f"at least {spec.min_passing} must pass; then tagged {VERIFIED_TAG}=<version>@<time>"
+        )
+    if lines:
+        lines.insert(0, "After apply, verification (spec.verify) invokes:")
+    soaks = [
+        f"  {env.name} takes a version only after {env.policies.promoted_from} has served it, verified, for "
+        f"{env.policies.soak}"
+        for env in manifests.environments
+        if env.policies.soak
+    ]
+    if soaks:
+        lines += ["Soak time (policies.promotedFrom.soak):", *soaks]
+    return lines

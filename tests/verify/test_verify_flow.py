@@ -82,6 +82,13 @@ def plan_prod_v2(estate: Estate, capsys: pytest.CaptureFixture[str]) -> tuple[in
 def test_apply_verifies_and_tags_staging_then_prod_waits_out_the_soak(
     estate: Estate, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    code, out, _ = plan_prod_v2(estate, capsys)
+    assert code == 0
+    assert (
+        "After apply, verification (spec.verify) invokes:\n  staging/us-east-1/financial-analyst/throughput: "
+        "2 prompts (revenue, native-json), at least 2 must pass; then tagged bedrock-gitops:verified="
+    ) in out
+    assert "  prod takes a version only after staging has served it, verified, for 24h" in out
     report = estate.root / "report.json"
     code, out, err = apply(estate, capsys, report)
     assert code == 0, out + err
@@ -116,7 +123,7 @@ def test_apply_verifies_and_tags_staging_then_prod_waits_out_the_soak(
     run(capsys, "sandbox", "advance", "60", "--root", str(estate.root))
     code, out, err = plan_prod_v2(estate, capsys)
     assert code == 0, out + err
-    assert "soak" not in out + err
+    assert "soak: " not in out + err
     assert "~ update prod/us-east-1/financial-analyst/throughput" in out
 
 
