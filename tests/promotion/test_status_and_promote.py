@@ -75,22 +75,19 @@ def test_promote_adds_a_pin_with_the_upstream_capacity_and_sets_regions(
     model = repo / "models" / "support-summarizer.yaml"
     model.write_text(model.read_text().replace("rougeL: 0.52", "rougeL: 0.52\n          accuracy: 0.9"))
     assert main(argv) == 0
-    assert prod.read_text() == before + (
-        "    - name: support-summarizer\n"
-        "      version: v1\n"
-        "      regions:\n"
-        "        - us-east-1\n"  # where staging serves it
-        "      capacity:\n"
-        "        type: on-demand\n"
-    )
+    after = prod.read_text()
+    assert after.startswith(before)  # a new pin at the end of models; nothing else changed
+    added = after[len(before) :]
+    assert added.startswith("    - name: support-summarizer\n      version: v1\n")
+    assert added.endswith("      capacity:\n        type: on-demand\n")  # staging's capacity
 
     staging = repo / "environments" / "staging.yaml"
     before = staging.read_text()
-    argv = ["promote", "financial-analyst", "v1", "--to", "staging", "--regions", "us-west-2", "--no-plan"]
+    argv = ["promote", "financial-analyst", "v1", "--to", "staging", "--regions", "us-east-1", "--no-plan"]
     assert main([*argv, "--root", str(repo)]) == 0
     after = staging.read_text()
     assert after == before.replace(
-        "      version: v2\n", "      version: v1\n      regions:\n        - us-west-2\n", 1
+        "      version: v2\n", "      version: v1\n      regions:\n        - us-east-1\n", 1
     )
     assert main([*argv, "--root", str(repo)]) == 0
     assert "already pins" in capsys.readouterr().out
@@ -123,4 +120,21 @@ def test_the_readme_status_example_is_up_to_date() -> None:
     assert shown == expected.replace("#### financial-analyst\n\n", ""), (
         "README.md's status example is out of date: paste the output of "
         "`bedrock-gitops status --offline --markdown --model financial-analyst` (without its heading) there"
+    )
+
+
+def test_a_new_pin_serves_where_the_upstream_pin_does(repo: Path) -> None:
+    from reconciler.promotion.promote import Promotion, promoted_text
+    from reconciler.promotion.yaml_edit import set_list_value
+
+    staging = repo / "environments" / "staging.yaml"
+    path = ("spec", "models", 1, "regions")
+    staging.write_text(set_list_value(staging.read_text(), path, ["us-east-1"], "version", "staging.yaml"))
+    manifests = load_manifests(repo)
+    prod = next(e for e in manifests.environments if e.name == "prod")
+    text = (repo / "environments" / "prod.yaml").read_text()
+    edited = promoted_text(text, manifests, prod, Promotion("support-summarizer", "v1", "prod"))
+    assert edited[len(text) :] == (
+        "    - name: support-summarizer\n      version: v1\n      regions:\n        - us-east-1\n"
+        "      capacity:\n        type: on-demand\n"
     )
