@@ -3,11 +3,13 @@
 Order of a run (a crash between any two steps leaves nothing the next run cannot finish):
   1. load and validate the manifests (no AWS call for invalid input);
   2. take the estate's lock (one apply at a time);
-  3. read live state and plan afresh; with a saved plan, refuse it if the manifests changed or the requests
-     it would send are no longer the fresh plan's (core/staleness.py), otherwise apply exactly the saved
-     plan;
+  3. read live state and plan afresh, with `prune` from the manifests and the command line (never from a
+     file), re-running the policies and preflight checks; with a saved plan, refuse it if any part of it
+     the fresh plan decides differs (a file edited by hand: core/saved_plan.py names the part), if the
+     manifests changed or the requests it would send are no longer the fresh plan's (core/staleness.py);
+     refuse any policy or preflight error of the fresh plan; otherwise apply exactly the saved plan;
   4. execute the actions in dependency order; 5. smoke-verify the capacity made ready (spec.verify) and
-     tag what passes; 6. write the report; release the lock.
+     tag what passes; 6. write the report (with the saved plan's digest); release the lock.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from reconciler.aws.verify import tag_verified, verify_capacity
 from reconciler.core.apply_report import ApplyReport, report_path_problem, write_report
 from reconciler.core.plan import Action, Plan
 from reconciler.core.planfile import load_plan
+from reconciler.core.saved_plan import mismatches, plan_digest
 from reconciler.core.staleness import request_changes
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.load import load_manifests
@@ -37,6 +40,10 @@ REPLAN_HINT = "Make a new plan with `bedrock-gitops plan -out FILE`, review it, 
 
 class StalePlanError(ReconcilerError):
     pass
+
+
+class TamperedPlanError(ReconcilerError):
+    """The saved plan says something a fresh plan of the same manifests and live state does not."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,8 @@ def apply(
             f"the saved plan {request.planfile} is stale: the manifests changed since it was made "
             f"({saved.created_at}). Nothing was applied. {REPLAN_HINT}"
         )
-    prune = saved.prune if saved is not None else request.prune
+    # From the command line; plan_with adds the manifests' own `prune: true`. A plan file has no say.
+    prune = request.prune
     with aws_clients(
         manifests, request.root, sandbox=request.sandbox, sandbox_dir=request.sandbox_dir
     ) as clients:
@@ -97,9 +105,9 @@ def apply(
                 "it is released when apply ends."
             )
             fresh = plan_with(manifests, clients, prune=prune, max_workers=request.options.max_workers).plan
-            plan = fresh if saved is None else _checked_saved_plan(saved, fresh, request.planfile)
+            plan = fresh if saved is None else _checked_saved_plan(saved, fresh, manifests, request.planfile)
             _check_accounts(plan, manifests)
-            _check_findings(plan)
+            _check_findings(fresh)  # the fresh verdict: a file's own findings are never trusted
             if not plan.has_changes or (saved is None and not confirm(plan)):
                 return ApplyResult(plan, None, None)
             report = execute(
@@ -112,14 +120,25 @@ def apply(
                 before_step=before_step,
             )
             report = _verified(report, clients, manifests, request, announce)
+    if saved is not None:
+        report = dataclasses.replace(report, plan_digest=plan_digest(saved))
     if report_path is not None:
         write_report(report, report_path)
     return ApplyResult(plan, report, report_path)
 
 
-def _checked_saved_plan(saved: Plan, fresh: Plan, planfile: Path | None) -> Plan:
-    """The saved plan, unless the requests it would send are no longer what a fresh plan sends (a job it
-    waits for moving on is not a change; see core/staleness.py)."""
+def _checked_saved_plan(saved: Plan, fresh: Plan, manifests: Manifests, planfile: Path | None) -> Plan:
+    """The saved plan, unless a part of it the fresh plan decides differs (core/saved_plan.py), or the
+    requests it would send are no longer what a fresh plan sends (a job it waits for moving on is not a
+    change; see core/staleness.py)."""
+    found = mismatches(saved, fresh, _declared_accounts(manifests))
+    if found:
+        listed = "\n".join(f"  {line}" for line in found)
+        raise TamperedPlanError(
+            f"the saved plan {planfile} does not match a fresh plan of the same manifests and AWS state; "
+            f"refusing it ({len(found)} part(s) differ: a file edited by hand, or a --prune that differs "
+            f"between plan and apply). Nothing was applied.\n{listed}\n{REPLAN_HINT}"
+        )
     changes = request_changes(saved, fresh)
     if changes:
         shown = "\n".join(f"  {change}" for change in changes[:MAX_CHANGES_SHOWN])
@@ -131,6 +150,12 @@ def _checked_saved_plan(saved: Plan, fresh: Plan, planfile: Path | None) -> Plan
             f"({saved.created_at}):\n{shown}\nNothing was applied. {REPLAN_HINT}"
         )
     return saved
+
+
+def _declared_accounts(manifests: Manifests) -> frozenset[str]:
+    declared = {env.account_id for env in manifests.environments}
+    declared |= {model.source_account for model in manifests.models}
+    return frozenset(declared)
 
 
 def _check_findings(plan: Plan) -> None:
@@ -145,9 +170,7 @@ def _check_findings(plan: Plan) -> None:
 
 def _check_accounts(plan: Plan, manifests: Manifests) -> None:
     """Never a call into an account the manifests do not declare, even from a hand-edited plan file."""
-    declared = {env.account_id for env in manifests.environments}
-    declared |= {model.source_account for model in manifests.models}
-    strangers = sorted({action.account for action in plan.actions} - declared)
+    strangers = sorted({action.account for action in plan.actions} - _declared_accounts(manifests))
     if strangers:
         raise ReconcilerError(
             f"the plan acts in account(s) {', '.join(strangers)}, which no manifest declares; refusing. "

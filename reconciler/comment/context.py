@@ -18,6 +18,7 @@ from reconciler.comment.verification import VerificationView, verification_views
 from reconciler.core.findings import Finding, count_errors, sort_findings
 from reconciler.core.plan import Action, Plan, Removal
 from reconciler.core.render import render_action
+from reconciler.core.saved_plan import plan_digest
 from reconciler.manifests.model import Manifests
 
 SUMMARY_KEYS = {"create": "add", "update": "change", "delete": "destroy", "wait": "wait"}
@@ -87,6 +88,8 @@ class CommentContext:
     groups: tuple[GroupView, ...]
     cost: CostEstimate
     flows: tuple[Flow, ...]
+    # sha256 of the plan's canonical JSON: the same digest the apply report records for the file applied.
+    plan_digest: str = ""
     report: ReportView | None = None
     artifact_url: str = ""
     run_url: str = ""
@@ -194,6 +197,7 @@ def build_context(
         groups=build_groups(plan, manifests, report),
         cost=estimate(plan),
         flows=tuple(flows),
+        plan_digest=plan_digest(plan),
         report=report_view(report) if report is not None else None,
         artifact_url=artifact_url,
         run_url=run_url,

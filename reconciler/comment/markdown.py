@@ -104,6 +104,7 @@ def _values(context: CommentContext) -> dict[str, Any]:
         "commit": context.commit,
         "artifact_url": context.artifact_url,
         "run_url": context.run_url,
+        "plan_digest": context.plan_digest,
     }
 
 

@@ -65,6 +65,8 @@ class ApplyReport:
     lock_id: str = ""
     # Ctrl-C (SIGINT) stopped the run: what had not finished is reported as skipped or still running.
     interrupted: bool = False
+    # The saved plan file's digest (core/saved_plan.py:plan_digest), to tie the report to the plan reviewed.
+    plan_digest: str = ""
     format_version: int = REPORT_FORMAT_VERSION
     # Smoke verification of the capacity this apply brought InService/Active (environments' spec.verify).
     verifications: tuple[CapacityVerification, ...] = ()
@@ -92,6 +94,7 @@ class ApplyReport:
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "lock_id": self.lock_id,
+            "plan_digest": self.plan_digest,
             "interrupted": self.interrupted,
             "succeeded": self.succeeded,
             "summary": self.summary(),

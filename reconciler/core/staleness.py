@@ -18,6 +18,7 @@ and yields what the job produced.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -44,8 +45,17 @@ def request_changes(saved: Plan, fresh: Plan) -> list[str]:
             new.operation,
             new.account,
             new.region,
-        ) or not _same_request(old.params, new.params, finished_waits):
-            changes.append(f"{address}: the {new.operation} request changed")
+        ):
+            changes.append(
+                f"{address}: the request changed ({old.change} {old.operation} in {old.account} {old.region} "
+                f"in the plan, {new.change} {new.operation} in {new.account} {new.region} now)"
+            )
+        elif differing := _differing_members(old.params, new.params, finished_waits):
+            detail = ", ".join(
+                f"{key} {_short(old.params.get(key))} in the plan, {_short(new.params.get(key))} now"
+                for key in differing
+            )
+            changes.append(f"{address}: the {new.operation} request changed ({detail})")
     saved_waits = {a.address for a in saved.actions if a.change == "wait"}
     for action in fresh.actions:
         if action.change == "wait" and action.address not in saved_waits:
@@ -59,11 +69,21 @@ def _removals(plan: Plan) -> list[tuple[str, str, str]]:
     return sorted((r.address, r.arn, r.blocked_by) for r in plan.removals)
 
 
-def _same_request(saved: Mapping[str, Any], fresh: Mapping[str, Any], finished_waits: set[str]) -> bool:
+def _differing_members(
+    saved: Mapping[str, Any], fresh: Mapping[str, Any], finished_waits: set[str]
+) -> list[str]:
+    """The request members (tokens aside) whose values differ, by name."""
     keys = (saved.keys() | fresh.keys()) - TOKEN_MEMBERS
-    return all(
-        key in saved and key in fresh and _same_value(saved[key], fresh[key], finished_waits) for key in keys
+    return sorted(
+        key
+        for key in keys
+        if not (key in saved and key in fresh and _same_value(saved[key], fresh[key], finished_waits))
     )
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if isinstance(value, Ref) else json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _same_value(saved: Any, fresh: Any, finished_waits: set[str]) -> bool:
