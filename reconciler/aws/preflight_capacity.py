@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from reconciler.aws.preflight_common import CHECK_ERRORS, base_model_id, code_of, support_data
+from reconciler.core import support
 from reconciler.core.findings import Finding, Severity
 from reconciler.manifests.model import Environment
 from reconciler.policies.context import region_where
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from reconciler.aws.preflight import Preflight
 
 
-def _targets(pf: Preflight) -> Iterator[tuple[Environment, str, str, str, str]]:
+def _targets(pf: Preflight) -> Iterator[tuple[Environment, str, str, str, support.Need]]:
     """(environment, model, region, base model id, need) for each copy and capacity: need is copy,
     provisioned or onDemand."""
     for copy in pf.desired.copies:
@@ -24,7 +25,7 @@ def _targets(pf: Preflight) -> Iterator[tuple[Environment, str, str, str, str]]:
             yield environment, copy.model, copy.region, base_model_id(copy.source_model_arn), "copy"
     for capacity in pf.desired.capacities:
         environment = pf.environment_of(capacity.account)
-        need = "provisioned" if capacity.kind == "provisioned" else "onDemand"
+        need: support.Need = "provisioned" if capacity.kind == "provisioned" else "onDemand"
         if environment is not None:
             yield (
                 environment,
@@ -36,13 +37,7 @@ def _targets(pf: Preflight) -> Iterator[tuple[Environment, str, str, str, str]]:
 
 
 def support_findings(pf: Preflight) -> Iterator[Finding]:
-    data = support_data()
     offered: dict[tuple[str, str], bool | Exception] = {}
-    words = {
-        "copy": "model copy",
-        "provisioned": "provisioned throughput",
-        "onDemand": "on-demand deployment",
-    }
     for environment, model, region, base, need in _targets(pf):
         pin = next(p for p in environment.models if p.model == model)
         where = region_where(environment, pin, region)
@@ -74,20 +69,19 @@ def support_findings(pf: Preflight) -> Iterator[Finding]:
                 f"remove {region} from the Regions of {model} in environments/{environment.name}",
             )
             continue
-        support = data["models"].get(base)
-        if support is None:
+        row = support.support_row(base, need)
+        if row is None:
             yield finding(
                 "warning",
-                f"base model {base} of {model} is not in the support table, so {words[need]} in {region} "
-                "is not checked",
-                f"check {data['sources'][need]} and add {base} to reconciler/data/bedrock-support.json",
+                f"base model {base} of {model} is not in the support table, so {support.WORDS[need]} in "
+                f"{region} is not checked",
+                f"check {support.page(need).url} and add {base} to {support.TABLE_PATH}",
             )
-        elif region not in support[need]:
+        elif region not in row.regions:
             yield finding(
                 "error",
-                f"{model} is built on {base}, which does not support {words[need]} in {region} "
-                f"(supported: {', '.join(support[need]) or 'nowhere'}; source {data['sources'][need]}, "
-                f"retrieved {data['retrieved']})",
+                f"{model} is built on {base}, which does not support {support.WORDS[need]} in {region}, so "
+                f"AWS would refuse it (supported: {', '.join(row.regions) or 'nowhere'}; {row.cite()})",
                 f"serve {model} in a supported Region, or change its capacity type",
             )
 
@@ -133,7 +127,7 @@ def quota_findings(pf: Preflight) -> Iterator[Finding]:
                 where,
                 f"no Service Quotas quota for custom models found in {account} {region}, so the "
                 f"{count} copies this plan makes are not checked against one",
-                f"check the Amazon Bedrock quotas ({support_data()['sources']['quotas']}) and update "
+                f"check the Amazon Bedrock quotas ({support.page('quotas').url}) and update "
                 "customModelQuotaNames in reconciler/data/bedrock-support.json",
                 environment=environment,
                 account=account,

@@ -43,7 +43,7 @@ SOFT_RULE = """    severity:
 # Ids the sandbox makes up (provisioned models, copies, RAM shares), and the plan digest over them: masked
 # when comparing.
 GENERATED_IDS = re.compile(
-    r"(?<=provisioned-model/)[a-z0-9]{12}|(?<=:0:8k/)[a-z0-9]{12}|(?<=resource-share/)[0-9a-f-]{36}"
+    r"(?<=provisioned-model/)[a-z0-9]{12}|(?<=:0:300k/)[a-z0-9]{12}|(?<=resource-share/)[0-9a-f-]{36}"
     r"|(?<=sha256:)[0-9a-f]{64}"
 )
 

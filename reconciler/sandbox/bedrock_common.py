@@ -44,6 +44,18 @@ FOUNDATION_MODELS: dict[str, dict[str, Any]] = {
         "customizationsSupported": ["FINE_TUNING", "DISTILLATION"],
         "inferenceTypesSupported": ["PROVISIONED"],
     },
+    "amazon.nova-pro-v1:0": {
+        "modelName": "Nova Pro",
+        "providerName": "Amazon",
+        "customizationsSupported": [],
+        "inferenceTypesSupported": ["ON_DEMAND"],
+    },
+    "amazon.nova-pro-v1:0:300k": {
+        "modelName": "Nova Pro",
+        "providerName": "Amazon",
+        "customizationsSupported": ["FINE_TUNING", "DISTILLATION"],
+        "inferenceTypesSupported": ["PROVISIONED"],
+    },
     "meta.llama3-1-8b-instruct-v1:0": {
         "modelName": "Llama 3.1 8B",
         "providerName": "Meta",

@@ -20,19 +20,29 @@ STAGING = "444455556666"
 PROD = "777788889999"
 REGION = "us-east-1"
 
-TITAN_8K = "amazon.titan-text-express-v1:0:8k"
+NOVA_PRO_300K = "amazon.nova-pro-v1:0:300k"
 NOVA_LITE_300K = "amazon.nova-lite-v1:0:300k"
 
-FINANCIAL_ANALYST_V1 = arns.custom_model_arn(REGION, DEV, TITAN_8K, "fa1v1a2b3c4d")
-FINANCIAL_ANALYST_V2 = arns.custom_model_arn(REGION, DEV, TITAN_8K, "fa2v2e5f6g7h")
+FINANCIAL_ANALYST_V1 = arns.custom_model_arn(REGION, DEV, NOVA_PRO_300K, "fa1v1a2b3c4d")
+FINANCIAL_ANALYST_V2 = arns.custom_model_arn(REGION, DEV, NOVA_PRO_300K, "fa2v2e5f6g7h")
 SUPPORT_SUMMARIZER_V1 = arns.custom_model_arn(REGION, DEV, NOVA_LITE_300K, "ss1v1k8m2n4p")
 MANUAL_THROUGHPUT_ARN = arns.provisioned_model_arn(REGION, STAGING, "mx9exp0rt1ab")
 MANUAL_THROUGHPUT_NAME = "manual-experiment"
 
 # model ARN -> (name, base model id, creation time, customization job id)
 SEED_MODELS: dict[str, tuple[str, str, str, str]] = {
-    FINANCIAL_ANALYST_V1: ("financial-analyst-v1", TITAN_8K, "2026-07-10T09:30:00+00:00", "fj1a2b3c4d5e"),
-    FINANCIAL_ANALYST_V2: ("financial-analyst-v2", TITAN_8K, "2026-09-28T14:05:00+00:00", "fj2f6g7h8i9j"),
+    FINANCIAL_ANALYST_V1: (
+        "financial-analyst-v1",
+        NOVA_PRO_300K,
+        "2026-07-10T09:30:00+00:00",
+        "fj1a2b3c4d5e",
+    ),
+    FINANCIAL_ANALYST_V2: (
+        "financial-analyst-v2",
+        NOVA_PRO_300K,
+        "2026-09-28T14:05:00+00:00",
+        "fj2f6g7h8i9j",
+    ),
     SUPPORT_SUMMARIZER_V1: (
         "support-summarizer-v1",
         NOVA_LITE_300K,
@@ -63,12 +73,13 @@ def _model(arn: str, name: str, base_model_id: str, created: str, job_id: str) -
 
 
 def _manual_throughput() -> dict[str, Any]:
-    foundation_model = arns.foundation_model_arn(REGION, TITAN_8K)
+    # A base model throughput (Nova Lite 300k: provisioned throughput in us-east-1).
+    foundation_model = arns.foundation_model_arn(REGION, NOVA_LITE_300K)
     return {
         "name": MANUAL_THROUGHPUT_NAME,
         "model_arn": foundation_model,
         "desired_model_arn": foundation_model,
-        "base_model_id": TITAN_8K,
+        "base_model_id": NOVA_LITE_300K,
         "units": 1,
         "desired_units": 1,
         "status": "InService",

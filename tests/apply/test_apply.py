@@ -15,7 +15,7 @@ from reconciler.pipeline import make_plan
 from reconciler.sandbox.clock import SandboxClock
 from tests.apply.support import Estate, duplicates, make_estate
 
-EXPECTED_AFTER_CONVERGENCE = 14
+EXPECTED_AFTER_CONVERGENCE = 10
 
 
 @pytest.fixture
@@ -73,30 +73,30 @@ def test_a_crash_before_any_step_then_reapply_converges_without_duplicates(
 
 
 def test_a_failed_copy_skips_only_what_depends_on_it(estate: Estate) -> None:
-    estate.settings(failing_copy_targets=["777788889999/us-west-2"])
+    estate.settings(failing_copy_targets=["777788889999/us-east-1"])
     result = estate.apply()
     report = result.report
     assert report is not None
     outcomes = {step.address: step.outcome for step in report.steps}
-    assert outcomes["prod/us-west-2/financial-analyst/copy"] == "failed"
-    assert outcomes["prod/us-west-2/financial-analyst/throughput"] == "skipped"
+    assert outcomes["prod/us-east-1/financial-analyst/copy"] == "failed"
+    assert outcomes["prod/us-east-1/financial-analyst/throughput"] == "skipped"
     assert {address for address, outcome in outcomes.items() if outcome != "done"} == {
-        "prod/us-west-2/financial-analyst/copy",
-        "prod/us-west-2/financial-analyst/throughput",
+        "prod/us-east-1/financial-analyst/copy",
+        "prod/us-east-1/financial-analyst/throughput",
     }
     skipped = next(s for s in report.steps if s.outcome == "skipped")
-    assert "prod/us-west-2/financial-analyst/copy failed" in skipped.message
+    assert "prod/us-east-1/financial-analyst/copy failed" in skipped.message
     failed = next(s for s in report.steps if s.outcome == "failed")
     assert "failed" in failed.message
-    assert failed.outputs["jobArn"].startswith("arn:aws:bedrock:us-west-2:777788889999:model-copy-job/")
+    assert failed.outputs["jobArn"].startswith("arn:aws:bedrock:us-east-1:777788889999:model-copy-job/")
     # Once the cause is gone, the next apply makes a new copy job (a new token) and converges.
     estate.settings(failing_copy_targets=[])
     retried = estate.apply()
     assert retried.report is not None
     assert retried.report.succeeded
     assert [s.address for s in retried.report.steps] == [
-        "prod/us-west-2/financial-analyst/copy",
-        "prod/us-west-2/financial-analyst/throughput",
+        "prod/us-east-1/financial-analyst/copy",
+        "prod/us-east-1/financial-analyst/throughput",
     ]
     assert replan(estate) == 0
 

@@ -54,14 +54,14 @@ def test_plan_out_then_apply_converges_and_reports(
     )
     assert code == 0, err
     assert "Acquired the apply lock " in err
-    assert "Apply complete! 14 done, 0 failed, 0 skipped, 0 still running." in out
-    assert "prod/us-west-2/financial-analyst/copy: CreateModelCopyJob in 777788889999 us-west-2" in out
+    assert "Apply complete! 10 done, 0 failed, 0 skipped, 0 still running." in out
+    assert "prod/us-east-1/financial-analyst/copy: CreateModelCopyJob in 777788889999 us-east-1" in out
     report = json.loads(planfile.with_name("pr-42.tfplan.report.json").read_text())
     assert report["succeeded"] is True
-    assert report["summary"] == {"done": 14, "failed": 0, "skipped": 0, "timed_out": 0}
-    copy = next(s for s in report["steps"] if s["address"] == "prod/us-west-2/financial-analyst/copy")
+    assert report["summary"] == {"done": 10, "failed": 0, "skipped": 0, "timed_out": 0}
+    copy = next(s for s in report["steps"] if s["address"] == "prod/us-east-1/financial-analyst/copy")
     assert copy["outputs"]["targetModelArn"].startswith(
-        "arn:aws:bedrock:us-west-2:777788889999:custom-model/"
+        "arn:aws:bedrock:us-east-1:777788889999:custom-model/"
     )
     assert [c["operation"] for c in copy["calls"]] == ["CreateModelCopyJob"]
     assert "clientRequestToken" not in copy["calls"][0]["request"]
@@ -131,7 +131,7 @@ def test_apply_without_a_plan_file_needs_confirmation(repo: Path, capsys: pytest
 def test_a_failed_copy_job_makes_apply_exit_1_and_says_what_was_skipped(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run(capsys, "sandbox", "--root", str(repo), "set", "failing_copy_targets=444455556666/us-west-2")
+    run(capsys, "sandbox", "--root", str(repo), "set", "failing_copy_targets=777788889999/us-east-1")
     report = tmp_path / "report.json"
     code, out, _ = run(
         capsys,
@@ -146,12 +146,12 @@ def test_a_failed_copy_job_makes_apply_exit_1_and_says_what_was_skipped(
         str(report),
     )
     assert code == 1
-    assert "Failed:\n  staging/us-west-2/financial-analyst/copy: copy job" in out
-    skipped = "Skipped (something they depend on did not complete):\n  staging/us-west-2/financial-analyst/"
+    assert "Failed:\n  prod/us-east-1/financial-analyst/copy: copy job" in out
+    skipped = "Skipped (something they depend on did not complete):\n  prod/us-east-1/financial-analyst/"
     assert skipped + "throughput" in out
-    assert "Apply incomplete. 12 done, 1 failed, 1 skipped, 0 still running." in out
+    assert "Apply incomplete. 8 done, 1 failed, 1 skipped, 0 still running." in out
     assert json.loads(report.read_text())["summary"] == {
-        "done": 12,
+        "done": 8,
         "failed": 1,
         "skipped": 1,
         "timed_out": 0,

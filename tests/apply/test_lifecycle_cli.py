@@ -71,7 +71,7 @@ def test_a_plan_saved_while_copies_run_is_applied_after_they_finish(
     planfile = tmp_path / "resume.tfplan"
     code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "-out", str(planfile))
     assert code == 0
-    assert "= wait prod/us-west-2/financial-analyst/copy" in out
+    assert "= wait prod/us-east-1/financial-analyst/copy" in out
     # The jobs move on (and finish) between the review of the plan and its apply: not a reason to refuse it.
     cli(capsys, "sandbox", "--root", root, "advance", "3600")
     fast_time(estate)
@@ -105,14 +105,14 @@ def test_a_saved_plan_whose_requests_changed_is_still_refused(
     state_path = estate.sandbox_dir / "state.json"
     with SandboxEstate.open(estate.sandbox_dir):
         state = json.loads(state_path.read_text())
-        job = next(iter(state["bedrock"]["777788889999/us-west-2"]["copy_jobs"].values()))
+        job = next(iter(state["bedrock"]["777788889999/us-east-1"]["copy_jobs"].values()))
         job["will_fail"] = "KMS key disabled by hand"
         state_path.write_text(json.dumps(state))
     cli(capsys, "sandbox", "--root", root, "advance", "3600")
     code, _, err = cli(capsys, "apply", "--sandbox", "--root", root, str(planfile))
     assert code == 1
     assert "stale: the requests it would send changed" in err
-    assert "prod/us-west-2/financial-analyst/copy: now needs CreateModelCopyJob" in err
+    assert "prod/us-east-1/financial-analyst/copy: now needs CreateModelCopyJob" in err
     assert "Nothing was applied" in err
 
 

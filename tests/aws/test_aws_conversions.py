@@ -17,7 +17,7 @@ from reconciler.core.live import (
 
 DEV = "111122223333"
 STAGING = "444455556666"
-MODEL_V1 = f"arn:aws:bedrock:us-east-1:{DEV}:custom-model/amazon.titan-text-express-v1:0:8k/fa1v1a2b3c4d"
+MODEL_V1 = f"arn:aws:bedrock:us-east-1:{DEV}:custom-model/amazon.nova-pro-v1:0:300k/fa1v1a2b3c4d"
 BASE_MODEL = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1:0:8k"
 SHARE = f"arn:aws:ram:us-east-1:{DEV}:resource-share/0b6c1e56-7f6a-4bb4-9b61-1a2b3c4d5e6f"
 WHEN = datetime(2025, 3, 1, 12, 30, 5, 123000, tzinfo=UTC)

@@ -59,7 +59,7 @@ def test_plan_on_a_fresh_sandbox_creates_shares_copies_and_capacity(
     code, out, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "-detailed-exitcode")
     assert code == 2, err
     assert "CreateResourceShare" in out or "share" in out
-    assert "us-west-2" in out
+    assert "CreateModelCopyJob" in out
     assert "Plan: " in out
     assert " to add" in out
 

@@ -19,7 +19,7 @@ from reconciler.core.live import (
 )
 
 CREATED = "2026-11-01T10:00:00Z"
-BASE = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1:0:8k"
+BASE = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0:300k"
 
 
 def short_id(text: str) -> str:
@@ -27,9 +27,7 @@ def short_id(text: str) -> str:
 
 
 def copy_arn(account: str, region: str, name: str) -> str:
-    return (
-        f"arn:aws:bedrock:{region}:{account}:custom-model/amazon.titan-text-express-v1:0:8k/{short_id(name)}"
-    )
+    return f"arn:aws:bedrock:{region}:{account}:custom-model/amazon.nova-pro-v1:0:300k/{short_id(name)}"
 
 
 def source_models(desired: DesiredState) -> dict[Scope, list[LiveCustomModel]]:

@@ -47,7 +47,7 @@ def test_empty_estate_plans_every_share_copy_and_capacity() -> None:
     plan = plan_of(desired_of(REPO), LiveState({}))
     actions = by_address(plan)
     assert actions["share/financial-analyst/v1"] == ("create", "CreateResourceShare")
-    assert actions["prod/us-west-2/financial-analyst/copy"] == ("create", "CreateModelCopyJob")
+    assert actions["prod/us-east-1/financial-analyst/copy"] == ("create", "CreateModelCopyJob")
     assert actions["prod/us-east-1/financial-analyst/throughput"] == (
         "create",
         "CreateProvisionedModelThroughput",
@@ -55,7 +55,7 @@ def test_empty_estate_plans_every_share_copy_and_capacity() -> None:
     assert actions["dev/us-east-1/support-summarizer/deployment"] == ("create", "CreateCustomModelDeployment")
     # dev runs financial-analyst v2 in its own source Region: no copy, no share to itself.
     assert "dev/us-east-1/financial-analyst/copy" not in actions
-    assert plan.summary() == {"add": 14, "change": 0, "destroy": 0, "wait": 0, "pending_prune": 0}
+    assert plan.summary() == {"add": 10, "change": 0, "destroy": 0, "wait": 0, "pending_prune": 0}
     share = next(a for a in plan.actions if a.address == "share/financial-analyst/v2")
     assert share.params["allowExternalPrincipals"] is False
     assert share.params["principals"] == [STAGING]
@@ -85,32 +85,32 @@ def test_partly_converged_estate_plans_only_what_is_missing() -> None:
     desired = desired_of(REPO)
     live = without(
         converged(desired),
-        Scope(PROD, "us-west-2"),
+        Scope(PROD, "us-east-1"),
         model="financial-analyst-v1",
         job="financial-analyst-v1",
         throughput="prod-financial-analyst",
     )
     assert by_address(plan_of(desired, live)) == {
-        "prod/us-west-2/financial-analyst/copy": ("create", "CreateModelCopyJob"),
-        "prod/us-west-2/financial-analyst/throughput": ("create", "CreateProvisionedModelThroughput"),
+        "prod/us-east-1/financial-analyst/copy": ("create", "CreateModelCopyJob"),
+        "prod/us-east-1/financial-analyst/throughput": ("create", "CreateProvisionedModelThroughput"),
     }
 
 
 def test_copy_deleted_out_of_band_is_recreated_with_a_new_token() -> None:
     desired = desired_of(REPO)
     full = converged(desired)
-    scope = Scope(STAGING, "us-west-2")
+    scope = Scope(STAGING, "us-east-1")
     # The copy is gone, its completed job is still listed, the throughput still points at the old ARN.
     drifted = without(full, scope, model="financial-analyst-v2")
     fresh = without(full, scope, model="financial-analyst-v2", job="financial-analyst-v2")
     drift_plan, fresh_plan = plan_of(desired, drifted), plan_of(desired, fresh)
-    copy = next(a for a in drift_plan.actions if a.address == "staging/us-west-2/financial-analyst/copy")
+    copy = next(a for a in drift_plan.actions if a.address == "staging/us-east-1/financial-analyst/copy")
     assert copy.change == "create"
     assert "deleted outside bedrock-gitops" in copy.reason
     fresh_copy = next(a for a in fresh_plan.actions if a.address == copy.address)
     assert copy.params["clientRequestToken"] != fresh_copy.params["clientRequestToken"]
     # The throughput is repointed at the new copy once it exists.
-    assert by_address(drift_plan)["staging/us-west-2/financial-analyst/throughput"] == (
+    assert by_address(drift_plan)["staging/us-east-1/financial-analyst/throughput"] == (
         "update",
         "UpdateProvisionedModelThroughput",
     )
@@ -138,7 +138,7 @@ def test_version_bump_repoints_throughput_in_place(repo: Path) -> None:
     (repo / "environments/staging.yaml").write_text(text.replace("version: v2", "version: v1"))
     plan = plan_of(desired_of(repo), live)
     actions = by_address(plan)
-    for region in ("us-east-1", "us-west-2"):
+    for region in ("us-east-1",):
         assert actions[f"staging/{region}/financial-analyst/copy"] == ("create", "CreateModelCopyJob")
         assert actions[f"staging/{region}/financial-analyst/throughput"] == (
             "update",
@@ -194,7 +194,7 @@ def test_prune_never_deletes_a_committed_throughput(repo: Path) -> None:
     plan = plan_of(desired_of(repo), live, prune=True)
     assert not any(a.operation == "DeleteProvisionedModelThroughput" for a in plan.actions)
     committed = [r for r in plan.removals if r.kind == "provisioned-throughput"]
-    assert len(committed) == 2
+    assert len(committed) == 1
     assert all("OneMonth commitment runs until" in r.blocked_by for r in committed)
     # ... nor the copies that the committed throughputs still serve.
     assert not any(a.operation == "DeleteCustomModel" for a in plan.actions)
@@ -264,7 +264,7 @@ def test_tag_reads_ask_only_where_the_plan_would_act(repo: Path) -> None:
     text = prod.read_text()
     prod.write_text(text[: text.index("  models:")] + "  models: []\n")
     reads = tag_reads(desired_of(repo), live)
-    assert len([arn for scope, arns in reads.items() if scope.account == PROD for arn in arns]) == 2
+    assert len([arn for scope, arns in reads.items() if scope.account == PROD for arn in arns]) == 1
 
 
 def test_generated_names_and_tokens_match_botocore_patterns() -> None:

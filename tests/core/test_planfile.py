@@ -32,7 +32,7 @@ from tests.core.estates import converged
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "schemas" / "plan.schema.json").read_text())
 DEV, STAGING, PROD = "111122223333", "444455556666", "777788889999"
-MODEL = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.titan-text-express-v1:0:8k/fa2v2e5f6g7h"
+MODEL = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-pro-v1:0:300k/fa2v2e5f6g7h"
 COPY = "prod/us-west-2/financial-analyst/copy"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from reconciler.core.findings import Finding
 from reconciler.core.plan import Action, Plan, Ref, Removal
 
+# A Titan source: the price table prices it (these plans are data for the comment, not sent to AWS).
 SOURCE = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.titan-text-express-v1:0:8k/fa2v2e5f6g7h"
 
 

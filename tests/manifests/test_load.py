@@ -44,7 +44,7 @@ def test_examples_load() -> None:
     assert [e.name for e in manifests.environments] == ["dev", "prod", "staging"]
     prod = next(e for e in manifests.environments if e.name == "prod")
     assert prod.account_id == "777788889999"
-    assert prod.regions == ("us-east-1", "us-west-2")
+    assert prod.regions == ("us-east-1",)
     assert prod.models[0].capacity.commitment == "OneMonth"
     analyst = manifests.model("financial-analyst")
     assert analyst is not None
@@ -83,16 +83,16 @@ BAD_CASES = {
     ),
     "not a Bedrock Region": (
         "environments/staging.yaml",
-        "- us-west-2",
-        "- us-west-9",
+        "    - us-east-1\n",
+        "    - us-west-9\n",
         "us-west-9",
         "not a Region where Amazon Bedrock",
     ),
     "misspelled Region format": (
         "environments/staging.yaml",
-        "- us-west-2",
-        "- us_west_2",
-        "us_west_2",
+        "    - us-east-1\n",
+        "    - us_east_1\n",
+        "us_east_1",
         "is not an AWS Region name",
     ),
     "unknown model": (
@@ -132,15 +132,15 @@ BAD_CASES = {
     ),
     "model ARN malformed": (
         "models/financial-analyst.yaml",
-        "custom-model/amazon.titan-text-express-v1:0:8k/fa1v1a2b3c4d",
+        "custom-model/amazon.nova-pro-v1:0:300k/fa1v1a2b3c4d",
         "custom-model/my-model",
         "custom-model/my-model",
         "is not a Bedrock custom model ARN",
     ),
     "model ARN in another account": (
         "models/financial-analyst.yaml",
-        "us-east-1:111122223333:custom-model/amazon.titan-text-express-v1:0:8k/fa1v1a2b3c4d",
-        "us-east-1:999988887777:custom-model/amazon.titan-text-express-v1:0:8k/fa1v1a2b3c4d",
+        "us-east-1:111122223333:custom-model/amazon.nova-pro-v1:0:300k/fa1v1a2b3c4d",
+        "us-east-1:999988887777:custom-model/amazon.nova-pro-v1:0:300k/fa1v1a2b3c4d",
         "999988887777",
         "but the model's source is account 111122223333",
     ),
@@ -181,15 +181,15 @@ BAD_CASES = {
     ),
     "pin Region not served": (
         "environments/staging.yaml",
-        "      regions:\n        - us-east-1\n",
-        "      regions:\n        - eu-west-1\n",
+        "    - name: support-summarizer\n      version: v1\n",
+        "    - name: support-summarizer\n      version: v1\n      regions:\n        - eu-west-1\n",
         "- eu-west-1",
         "is not one of environment 'staging''s Regions",
     ),
     "KMS key for another Region": (
         "environments/prod.yaml",
-        "us-west-2: arn:aws:kms:us-west-2",
-        "us-west-2: arn:aws:kms:eu-west-1",
+        "us-east-1: arn:aws:kms:us-east-1",
+        "us-east-1: arn:aws:kms:eu-west-1",
         "arn:aws:kms:eu-west-1",
         "is in Region eu-west-1",
     ),
@@ -237,7 +237,7 @@ def test_two_environments_in_one_account(repo: Path) -> None:
 
 def test_all_errors_of_a_run_are_reported_together(repo: Path) -> None:
     edit(repo, "environments/prod.yaml", "version: v1", "version: v9")
-    edit(repo, "environments/staging.yaml", "- us-west-2", "- us-west-9")
+    edit(repo, "environments/staging.yaml", "    - us-east-1\n", "    - us-west-9\n")
     edit(repo, "models/support-summarizer.yaml", "  source:", "  sourse:")
     errors = errors_of(repo)
     files = {e.split(":")[0] for e in errors}

@@ -16,7 +16,7 @@ V3 = """    - name: v3
         evaluation:
           accuracy: 0.93
         approvedBy: maria.lopez
-""".format(base="amazon.titan-text-express-v1:0:8k")
+""".format(base="amazon.nova-pro-v1:0:300k")
 
 
 def errors(findings: list[dict[str, object]], rule: str) -> list[dict[str, object]]:
@@ -66,7 +66,7 @@ def test_promotion_order_accepts_a_version_staging_runs_once_it_has_converged(
     [finding] = errors(findings, "promotedFrom")
     assert finding["message"] == (
         "financial-analyst v2 cannot enter prod yet: staging has not converged on it (this plan still "
-        "makes staging/us-east-1/financial-analyst/copy, staging/us-west-2/financial-analyst/copy)"
+        "makes staging/us-east-1/financial-analyst/copy)"
     )
     assert f"{finding['file']}:{finding['line']}:{finding['column']}" == repo.where(PROD, "v2")
 
@@ -92,11 +92,11 @@ def test_promotion_from_an_environment_that_does_not_run_the_model(
 
 
 def test_allowed_regions(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
-    repo.edit(PROD, "    - us-west-2\n", "    - us-west-2\n    - eu-west-1\n")
+    repo.edit(PROD, "    - us-east-1\n", "    - us-east-1\n    - eu-west-1\n")
     repo.edit(
         PROD,
-        "    us-west-2: arn",
-        f"    eu-west-1: arn:aws:kms:eu-west-1:777788889999:key/{KEY_ID}\n    us-west-2: arn",
+        "    us-east-1: arn",
+        f"    eu-west-1: arn:aws:kms:eu-west-1:777788889999:key/{KEY_ID}\n    us-east-1: arn",
     )
     code, findings = plan_json(capsys, repo)
     assert code == 1
@@ -120,14 +120,15 @@ def test_allowed_accounts(repo: Repo, capsys: pytest.CaptureFixture[str]) -> Non
 def test_require_kms(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     repo.edit(
         PROD,
-        "    us-west-2: arn:aws:kms:us-west-2:777788889999:key/7a6b5c4d-3e2f-4a1b-9c0d-e1f2a3b4c5d6\n",
+        "  kmsKeys:\n    us-east-1: arn:aws:kms:us-east-1:777788889999:key/"
+        "0f3c2b1a-4d5e-4f60-8a7b-9c8d7e6f5a41\n",
         "",
     )
     code, findings = plan_json(capsys, repo)
     assert code == 1
     [finding] = errors(findings, "requireKms")
-    assert "kmsKeys has no us-west-2" in str(finding["message"])
-    assert f"{finding['file']}:{finding['line']}:{finding['column']}" == repo.where(PROD, "- us-west-2", 2)
+    assert "kmsKeys has no us-east-1" in str(finding["message"])
+    assert f"{finding['file']}:{finding['line']}:{finding['column']}" == repo.where(PROD, "- us-east-1", 2)
 
 
 def test_required_evidence(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:

@@ -27,12 +27,9 @@ def test_policy_command_prints_one_policy_per_account(repo: Repo, capsys: pytest
     assert documents[seed.PROD]["role"] == f"arn:aws:iam::{seed.PROD}:role/BedrockGitOpsReconciler"
     prod = {s["Sid"]: s for s in documents[seed.PROD]["policy"]["Statement"]}
     assert "ShareModels" not in prod  # prod owns no model
-    assert prod["UseCopyKeys"]["Resource"] == [
-        f"arn:aws:kms:{region}:{seed.PROD}:key/{key}" for region, key in sorted(seed.PROD_KEYS.items())
-    ]
-    assert prod["CopyAndServeModels"]["Condition"] == {
-        "StringEquals": {"aws:RequestedRegion": ["us-east-1", "us-west-2"]}
-    }
+    key = f"arn:aws:kms:us-east-1:{seed.PROD}:key/{seed.PROD_KEYS['us-east-1']}"
+    assert prod["UseCopyKeys"]["Resource"] == [key]
+    assert prod["CopyAndServeModels"]["Condition"] == {"StringEquals": {"aws:RequestedRegion": ["us-east-1"]}}
     code, text, _ = run(capsys, "policy", "--root", str(repo.root))
     assert f"## {seed.PROD} (prod): attach to arn:aws:iam::{seed.PROD}:role/BedrockGitOpsReconciler" in text
 

@@ -75,12 +75,16 @@ def test_ram_sharing_with_the_organization_disabled_is_a_warning(
 
 
 def test_a_region_that_does_not_offer_the_base_model(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
-    repo.edit(STAGING, "    - us-west-2\n", "    - us-west-2\n    - sa-east-1\n")
+    repo.edit(STAGING, "    - us-east-1\n", "    - us-east-1\n    - sa-east-1\n")
     code, findings = plan_json(capsys, repo)
     assert code == 1
-    [finding] = [f for f in preflight(findings, "model-support") if f["region"] == "sa-east-1"]
+    [finding] = [
+        f
+        for f in preflight(findings, "model-support")
+        if f["region"] == "sa-east-1" and "of financial-analyst" in f["message"]
+    ]
     assert finding["message"] == (
-        "base model amazon.titan-text-express-v1:0:8k of financial-analyst is not offered in sa-east-1 "
+        "base model amazon.nova-pro-v1:0:300k of financial-analyst is not offered in sa-east-1 "
         "(GetFoundationModel), so financial-analyst cannot be served there"
     )
     assert f"{finding['file']}:{finding['line']}:{finding['column']}" == repo.where(STAGING, "sa-east-1")
@@ -90,14 +94,18 @@ def test_a_region_without_the_declared_capacity_for_the_base_model(
     repo: Repo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Nova Lite custom models: copy to us-west-2 is supported, on-demand deployment there is not.
-    repo.edit(STAGING, "      regions:\n        - us-east-1\n", "      regions:\n        - us-west-2\n")
+    repo.edit(STAGING, "    - us-east-1\n", "    - us-east-1\n    - us-west-2\n")
+    repo.edit(STAGING, "      version: v2\n", "      version: v2\n      regions: [us-east-1]\n")
+    repo.edit(STAGING, "      version: v1\n", "      version: v1\n      regions: [us-west-2]\n")
     code, findings = plan_json(capsys, repo)
     assert code == 1
     [finding] = preflight(findings, "model-support")
     assert finding["message"].startswith(
         "support-summarizer is built on amazon.nova-lite-v1:0:300k, which does not support on-demand "
-        "deployment in us-west-2 (supported: us-east-1; source https://docs.aws.amazon.com/"
+        'deployment in us-west-2, so AWS would refuse it (supported: us-east-1; "Deploy a custom model '
+        'for on-demand inference" (https://docs.aws.amazon.com/'
     )
+    assert "read 2026-11-29" in finding["message"]
 
 
 def test_custom_model_quota_headroom(repo: Repo, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -125,7 +133,7 @@ def test_a_target_key_whose_policy_does_not_allow_the_role(
     repo: Repo, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     def lock_out(state: dict[str, Any]) -> None:
-        key = state["kms"][f"{seed.PROD}/us-west-2"][seed.PROD_KEYS["us-west-2"]]
+        key = state["kms"][f"{seed.PROD}/us-east-1"][seed.PROD_KEYS["us-east-1"]]
         key["policy"] = json.dumps(
             {
                 "Statement": [
@@ -143,18 +151,18 @@ def test_a_target_key_whose_policy_does_not_allow_the_role(
     assert code == 1
     [finding] = preflight(findings, "kms")
     assert finding["message"] == (
-        "the target key of prod/us-west-2/financial-analyst/copy is "
-        f"arn:aws:kms:us-west-2:{seed.PROD}:key/{seed.PROD_KEYS['us-west-2']}, whose key policy (and grants) "
+        "the target key of prod/us-east-1/financial-analyst/copy is "
+        f"arn:aws:kms:us-east-1:{seed.PROD}:key/{seed.PROD_KEYS['us-east-1']}, whose key policy (and grants) "
         f"do not allow arn:aws:iam::{seed.PROD}:role/BedrockGitOpsReconciler to kms:DescribeKey, "
         "kms:CreateGrant, kms:GenerateDataKey, kms:Decrypt"
     )
     assert '"Action": ["kms:DescribeKey", "kms:CreateGrant"' in finding["fix"]
     assert f"{finding['file']}:{finding['line']}:{finding['column']}" == repo.where(
-        PROD, f"key/{seed.PROD_KEYS['us-west-2']}", -len("arn:aws:kms:us-west-2:777788889999:")
+        PROD, f"key/{seed.PROD_KEYS['us-east-1']}", -len("arn:aws:kms:us-east-1:777788889999:")
     )
 
     def grant(state: dict[str, Any]) -> None:  # a grant is as good as a policy statement
-        key = state["kms"][f"{seed.PROD}/us-west-2"][seed.PROD_KEYS["us-west-2"]]
+        key = state["kms"][f"{seed.PROD}/us-east-1"][seed.PROD_KEYS["us-east-1"]]
         key["grants"] = [
             {
                 "GrantId": "g1",
@@ -173,14 +181,21 @@ def test_a_target_key_that_is_missing_or_disabled(
 ) -> None:
     def disable(state: dict[str, Any]) -> None:
         state["kms"][f"{seed.PROD}/us-east-1"][seed.PROD_KEYS["us-east-1"]]["state"] = "PendingDeletion"
-        del state["kms"][f"{seed.PROD}/us-west-2"]
 
     change_estate(tmp_path, disable)
     code, findings = plan_json(capsys, repo)
     assert code == 1
-    messages = sorted(f["message"] for f in preflight(findings, "kms"))
-    assert messages[0].endswith(f"key/{seed.PROD_KEYS['us-east-1']}, which is PendingDeletion")
-    assert messages[1].endswith(f"which does not exist in {seed.PROD} us-west-2")
+    [message] = [f["message"] for f in preflight(findings, "kms")]
+    assert message.endswith(f"key/{seed.PROD_KEYS['us-east-1']}, which is PendingDeletion")
+
+    def delete(state: dict[str, Any]) -> None:
+        del state["kms"][f"{seed.PROD}/us-east-1"]
+
+    change_estate(tmp_path, delete)
+    code, findings = plan_json(capsys, repo)
+    assert code == 1
+    [message] = [f["message"] for f in preflight(findings, "kms")]
+    assert message.endswith(f"which does not exist in {seed.PROD} us-east-1")
 
 
 def test_an_encrypted_source_model_whose_key_does_not_let_the_recipient_decrypt(

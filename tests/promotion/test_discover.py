@@ -15,7 +15,7 @@ from reconciler.promotion.discovery import FoundModel, new_versions, next_versio
 
 # The schema's (and CreateModelCopyJob.sourceModelArn's) form of a custom model ARN.
 REAL_FORM = re.compile(
-    r"^arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon\.titan-text-express-v1:0:8k/[a-z0-9]{12}$"
+    r"^arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon\.nova-pro-v1:0:300k/[a-z0-9]{12}$"
 )
 
 

@@ -12,7 +12,9 @@ from reconciler.sandbox.bedrock_capacity import NO_COMMITMENT_THROUGHPUTS_PER_BA
 from reconciler.sandbox.seed import MANUAL_THROUGHPUT_ARN
 from tests.sandbox.handler_support import DEV, NOVA, PROD, STAGING, V1, V2, World
 
-TITAN_FM = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1:0:8k"
+# financial-analyst's base model, and the base model staging's hand-made throughput serves
+PRO_FM = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0:300k"
+LITE_FM = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0:300k"
 KMS_ALIAS = "alias/bedrock-models"
 
 
@@ -31,7 +33,7 @@ def test_owner_lists_its_models_newest_first_with_filters(world: World) -> None:
         "financial-analyst-v2",
         "financial-analyst-v1",
     ]
-    assert world.model_names(DEV, baseModelArnEquals=TITAN_FM, isOwned=True) == [
+    assert world.model_names(DEV, baseModelArnEquals=PRO_FM, isOwned=True) == [
         "financial-analyst-v2",
         "financial-analyst-v1",
     ]
@@ -42,8 +44,8 @@ def test_owner_lists_its_models_newest_first_with_filters(world: World) -> None:
         "modelArn": V1,
         "modelName": "financial-analyst-v1",
         "creationTime": summary["creationTime"],
-        "baseModelArn": TITAN_FM,
-        "baseModelName": "amazon.titan-text-express-v1",
+        "baseModelArn": PRO_FM,
+        "baseModelName": "amazon.nova-pro-v1",
         "customizationType": "FINE_TUNING",
         "ownerAccountId": DEV,
         "modelStatus": "Active",
@@ -126,7 +128,7 @@ def test_recipient_copies_into_two_regions_with_tags_and_kms_key(world: World) -
     assert job["sourceAccountId"] == DEV
     assert job["sourceModelArn"] == V1
     assert job["targetModelArn"].startswith(
-        "arn:aws:bedrock:us-west-2:444455556666:custom-model/amazon.titan-text-express-v1:0:8k/"
+        "arn:aws:bedrock:us-west-2:444455556666:custom-model/amazon.nova-pro-v1:0:300k/"
     )
     assert job["targetModelTags"] == tags
     assert world.model_names(STAGING, "us-west-2") == []
@@ -143,7 +145,7 @@ def test_recipient_copies_into_two_regions_with_tags_and_kms_key(world: World) -
         model = world.bedrock("GetCustomModel", STAGING, region, modelIdentifier=done["targetModelArn"])
         assert model["modelName"] == "financial-analyst-v1"
         assert model["customizationType"] == "FINE_TUNING"
-        assert model["baseModelArn"] == arns.foundation_model_arn(region, "amazon.titan-text-express-v1:0:8k")
+        assert model["baseModelArn"] == arns.foundation_model_arn(region, "amazon.nova-pro-v1:0:300k")
         assert model["modelKmsKeyArn"] == arns.kms_key_arn(KMS_ALIAS, region, STAGING)
         listed = world.bedrock("ListTagsForResource", STAGING, region, resourceARN=done["targetModelArn"])
         assert listed["tags"] == tags
@@ -280,7 +282,7 @@ def test_throughput_lifecycle_with_same_base_model_update(world: World) -> None:
     arn = created["provisionedModelArn"]
     assert arn.startswith("arn:aws:bedrock:us-east-1:111122223333:provisioned-model/")
     view = world.bedrock("GetProvisionedModelThroughput", DEV, provisionedModelId="dev-fa")
-    assert (view["status"], view["modelArn"], view["foundationModelArn"]) == ("Creating", V1, TITAN_FM)
+    assert (view["status"], view["modelArn"], view["foundationModelArn"]) == ("Creating", V1, PRO_FM)
     assert "commitmentDuration" not in view
     world.advance(world.state["settings"]["throughput_seconds"])
     assert (
@@ -369,7 +371,7 @@ def test_throughput_create_refusals(world: World) -> None:
         refused(
             DEV,
             "manual-experiment-2",
-            "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1",
+            "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0",
         )
         == "ValidationException"
     )
@@ -386,11 +388,9 @@ def test_throughput_create_refusals(world: World) -> None:
     assert refused(DEV, "three", V1) == "ServiceQuotaExceededException"
     create(DEV, "three", V1, commitmentDuration="SixMonths")
     create(DEV, "nova", NOVA)  # the quota counts per base model
-    # Staging's hand-made throughput on the Titan foundation model counts against the same quota.
-    create(STAGING, "fm-two", TITAN_FM)
-    assert (
-        refused(STAGING, "fm-three", "amazon.titan-text-express-v1:0:8k") == "ServiceQuotaExceededException"
-    )
+    # Staging's hand-made throughput on the Nova Lite foundation model counts against the same quota.
+    create(STAGING, "fm-two", LITE_FM)
+    assert refused(STAGING, "fm-three", "amazon.nova-lite-v1:0:300k") == "ServiceQuotaExceededException"
 
 
 def test_list_throughputs_filters_and_paginates(world: World) -> None:
@@ -415,17 +415,17 @@ def test_list_throughputs_filters_and_paginates(world: World) -> None:
     assert page["nextToken"]
     manual = world.bedrock("ListProvisionedModelThroughputs", STAGING)["provisionedModelSummaries"]
     assert [(s["provisionedModelArn"], s["status"], s["modelArn"]) for s in manual] == [
-        (MANUAL_THROUGHPUT_ARN, "InService", TITAN_FM)
+        (MANUAL_THROUGHPUT_ARN, "InService", LITE_FM)
     ]
 
 
 def test_copied_model_serves_capacity_in_the_recipients_region(world: World) -> None:
     world.share(V1)
-    copy = world.copied(STAGING, "us-west-2", V1, "fa-v1")
+    copy = world.copied(STAGING, "us-east-1", V1, "fa-v1")
     created = world.bedrock(
         "CreateProvisionedModelThroughput",
         STAGING,
-        "us-west-2",
+        "us-east-1",
         modelUnits=1,
         provisionedModelName="staging-fa",
         modelId=copy,
@@ -433,12 +433,10 @@ def test_copied_model_serves_capacity_in_the_recipients_region(world: World) -> 
     view = world.bedrock(
         "GetProvisionedModelThroughput",
         STAGING,
-        "us-west-2",
+        "us-east-1",
         provisionedModelId=created["provisionedModelArn"],
     )
-    assert view["foundationModelArn"] == arns.foundation_model_arn(
-        "us-west-2", "amazon.titan-text-express-v1:0:8k"
-    )
+    assert view["foundationModelArn"] == arns.foundation_model_arn("us-east-1", "amazon.nova-pro-v1:0:300k")
 
 
 # -- custom model deployments -------------------------------------------------------------------------------
@@ -588,8 +586,8 @@ def test_foundation_model_catalogue(world: World) -> None:
     )["modelDetails"]
     assert details["modelArn"] == "arn:aws:bedrock:eu-west-1::foundation-model/amazon.nova-lite-v1:0:300k"
     assert (
-        world.bedrock("GetFoundationModel", DEV, modelIdentifier=TITAN_FM)["modelDetails"]["modelId"]
-        == "amazon.titan-text-express-v1:0:8k"
+        world.bedrock("GetFoundationModel", DEV, modelIdentifier=PRO_FM)["modelDetails"]["modelId"]
+        == "amazon.nova-pro-v1:0:300k"
     )
     assert (
         world.fails(
@@ -603,6 +601,8 @@ def test_foundation_model_catalogue(world: World) -> None:
     assert ids == [
         "amazon.nova-lite-v1:0",
         "amazon.nova-lite-v1:0:300k",
+        "amazon.nova-pro-v1:0",
+        "amazon.nova-pro-v1:0:300k",
         "amazon.titan-text-express-v1",
         "amazon.titan-text-express-v1:0:8k",
         "meta.llama3-1-8b-instruct-v1:0",
@@ -612,6 +612,7 @@ def test_foundation_model_catalogue(world: World) -> None:
     )["modelSummaries"]
     assert [m["modelId"] for m in provisioned] == [
         "amazon.nova-lite-v1:0:300k",
+        "amazon.nova-pro-v1:0:300k",
         "amazon.titan-text-express-v1:0:8k",
     ]
     assert world.bedrock("ListFoundationModels", DEV, "sa-east-1")["modelSummaries"] == []

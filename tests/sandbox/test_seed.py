@@ -10,10 +10,10 @@ from reconciler.sandbox.seed import MANUAL_THROUGHPUT_ARN, seed_state
 from tests.sandbox.handler_support import DEV, STAGING, World
 
 EXPECTED_MODELS = {
-    "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.titan-text-express-v1:0:8k/fa1v1a2b3c4d": (
+    "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-pro-v1:0:300k/fa1v1a2b3c4d": (
         "financial-analyst-v1"
     ),
-    "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.titan-text-express-v1:0:8k/fa2v2e5f6g7h": (
+    "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-pro-v1:0:300k/fa2v2e5f6g7h": (
         "financial-analyst-v2"
     ),
     "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-lite-v1:0:300k/ss1v1k8m2n4p": (
@@ -54,7 +54,7 @@ def test_staging_has_only_the_hand_made_throughput() -> None:
     assert not any(staging[kind] for kind in ("models", "copy_jobs", "deployments"))
     [(arn, throughput)] = staging["throughputs"].items()
     assert arn == MANUAL_THROUGHPUT_ARN
-    foundation_model = arns.foundation_model_arn("us-east-1", "amazon.titan-text-express-v1:0:8k")
+    foundation_model = arns.foundation_model_arn("us-east-1", "amazon.nova-lite-v1:0:300k")
     assert throughput["name"] == "manual-experiment"
     assert (throughput["status"], throughput["model_arn"], throughput["commitment"]) == (
         "InService",

@@ -11,8 +11,8 @@ from botocore.exceptions import ClientError
 from reconciler.sandbox.estate import SandboxEstate
 
 DEV, STAGING, PROD = "111122223333", "444455556666", "777788889999"
-V1 = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.titan-text-express-v1:0:8k/fa1v1a2b3c4d"
-V2 = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.titan-text-express-v1:0:8k/fa2v2e5f6g7h"
+V1 = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-pro-v1:0:300k/fa1v1a2b3c4d"
+V2 = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-pro-v1:0:300k/fa2v2e5f6g7h"
 NOVA = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-lite-v1:0:300k/ss1v1k8m2n4p"
 KMS = "arn:aws:kms:us-west-2:444455556666:key/7a6b5c4d-3e2f-4a1b-9c0d-e1f2a3b4c5d6"
 
@@ -123,7 +123,7 @@ def test_copy_of_a_shared_model_runs_in_the_target_region_and_completes(sandbox:
     (model,) = bedrock.list_custom_models(isOwned=True)["modelSummaries"]
     assert model["modelArn"] == job["targetModelArn"]
     assert model["modelArn"].startswith(
-        "arn:aws:bedrock:us-west-2:444455556666:custom-model/amazon.titan-text"
+        "arn:aws:bedrock:us-west-2:444455556666:custom-model/amazon.nova-pro-v1"
     )
     assert bedrock.list_tags_for_resource(resourceARN=model["modelArn"])["tags"] == tags
     summaries = bedrock.list_model_copy_jobs()["modelCopyJobSummaries"]
