@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.core.render import render_findings, render_plan
+from reconciler.manifests.load import load_manifests
 from reconciler.pipeline import sandbox_requested
 from reconciler.promoting import promote
 from reconciler.promotion.change import (
@@ -53,9 +54,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"\nPlan for {promotion.environment}:\n")
         print(render_plan(outcome.plan, color=args.color))
     if args.record and outcome.written:
+        model = load_manifests(args.root).model(promotion.model)
+        version = model.version(promotion.version) if model else None
+        arn, evidence = (version.model_arn, dict(version.evidence)) if version else ("", {})
         changed = (
             ChangedVersion(
-                promotion.model, promotion.version, "", {}, promotion.environment, promotion.regions
+                promotion.model, promotion.version, arn, evidence, promotion.environment, promotion.regions
             ),
         )
         title = summary_titles(changed, "promote")

@@ -48,6 +48,9 @@ def _counts(state: dict[str, Any]) -> list[str]:
             f"{len(kinds.get('throughputs', {}))} provisioned throughputs",
             f"{len(kinds.get('deployments', {}))} deployments",
         ]
+        tuning = Counter(job["status"] for job in kinds.get("customization_jobs", {}).values())
+        if tuning:
+            parts.append("fine-tuning jobs " + ", ".join(f"{n} {s}" for s, n in sorted(tuning.items())))
         lines.append(f"  {scope}: " + "; ".join(parts))
     shares = state.get("ram", {}).get("shares", {}).values()
     active = sum(1 for share in shares if share["status"] == "ACTIVE")

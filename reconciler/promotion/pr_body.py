@@ -53,7 +53,10 @@ def _evidence_lines(evidence: Mapping[str, Any]) -> list[str]:
 def _version_lines(version: ChangedVersion, kind: str) -> list[str]:
     if kind == "promote":
         regions = f" in {md(', '.join(version.regions))}" if version.regions else ""
-        return [f"- **{md(version.model)} {md(version.version)}** → `{md(version.environment)}`{regions}"]
+        lines = [f"- **{md(version.model)} {md(version.version)}** → `{md(version.environment)}`{regions}"]
+        if version.model_arn:
+            lines.append(f"  - custom model `{md(version.model_arn)}`")
+        return [*lines, *_evidence_lines(version.evidence)]
     return [
         f"- **{md(version.model)} {md(version.version)}**: `{md(version.model_arn)}`",
         *_evidence_lines(version.evidence),

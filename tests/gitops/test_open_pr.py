@@ -94,6 +94,7 @@ def test_a_promotion_opens_its_own_pull_request_with_the_plan(
     assert pull["head"]["ref"] == "bedrock-gitops/promote-support-summarizer-v1-to-dev"
     assert "Plan for this environment" in pull["body"]
     assert "environments/dev.yaml" in pull["body"]
+    assert "custom model `arn:aws:bedrock:us-east-1:111122223333:custom-model/" in pull["body"]
 
 
 def test_the_body_escapes_what_it_did_not_write() -> None:
