@@ -93,6 +93,16 @@ def aws_clients(
         yield clients
 
 
+def aws_now(clients: AwsClients) -> datetime:
+    """The time on AWS's side, which commitment terms are judged by: the local clock, or in the sandbox its
+    simulated clock (which `sandbox advance` and time_scale move ahead of the local one)."""
+    if clients.origin is not None and clients.origin.sandbox_dir is not None:
+        from reconciler.sandbox.clock import SandboxClock
+
+        return datetime.fromtimestamp(SandboxClock(Path(clients.origin.sandbox_dir)).now(), UTC)
+    return datetime.now(UTC)
+
+
 def plan_with(
     manifests: Manifests, clients: AwsClients, *, prune: bool = False, max_workers: int = 16
 ) -> PlanResult:
@@ -115,7 +125,7 @@ def plan_with(
     if needed:
         live = live.with_tags(read_tags(clients, needed, max_workers=max_workers))
     plan = compute_plan(
-        desired, live, manifests_fingerprint=manifests.fingerprint, prune=prune, now=datetime.now(UTC)
+        desired, live, manifests_fingerprint=manifests.fingerprint, prune=prune, now=aws_now(clients)
     )
     # Policies judge the manifests and the plan (reconciler/policies), read-only preflight checks the
     # accounts (reconciler/aws/preflight.py); their findings travel in the plan.

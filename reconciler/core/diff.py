@@ -15,7 +15,7 @@ from reconciler.core.desired import DesiredCopy, DesiredShare, DesiredState
 from reconciler.core.live import LiveCopyJob, LiveCustomModel, LiveShare, LiveState, Scope, ScopeState
 from reconciler.core.names import with_token
 from reconciler.core.ordering import assign_waves
-from reconciler.core.plan import Action, Plan, Ref
+from reconciler.core.plan import Action, Plan, Ref, Removal
 from reconciler.core.removals import plan_removals
 from reconciler.core.tags import is_managed, tag_list
 
@@ -54,14 +54,28 @@ def tag_reads(desired: DesiredState, live: LiveState) -> dict[Scope, list[str]]:
             continue
         prefix = f"{environment}-"
         arns: list[str] = []
-        for name, arn, current, status in (
-            *((t.name, t.arn, t.desired_model_arn or t.model_arn, t.status) for t in state.throughputs),
-            *((d.name, d.arn, d.model_arn, d.status) for d in state.deployments),
+        for name, arn, current, status, size in (
+            *(
+                (
+                    t.name,
+                    t.arn,
+                    t.desired_model_arn or t.model_arn,
+                    t.status,
+                    (t.model_units, t.commitment or "none"),
+                )
+                for t in state.throughputs
+            ),
+            *((d.name, d.arn, d.model_arn, d.status, None) for d in state.deployments),
         ):
             if not name.startswith(prefix):
                 continue
             capacity = declared.get((scope.account, scope.region, name))
-            if capacity is None or status not in _SETTLED_CAPACITY:
+            resized = (
+                capacity is not None
+                and size is not None
+                and size != (capacity.model_units, capacity.commitment)
+            )
+            if capacity is None or status not in _SETTLED_CAPACITY or resized:
                 arns.append(arn)
                 continue
             target: str | None = capacity.source_model_arn
@@ -85,6 +99,8 @@ class _Planner(CapacityPlanning):
         self.generation = now.isoformat()
         self.actions: list[Action] = []
         self.warnings: list[str] = []
+        self.removals: list[Removal] = []
+        self.claimed_capacity: set[str] = set()
         # Copy address -> ARN of the model the capacity must serve (or a Ref while the copy is pending).
         self.copy_targets: dict[str, str | Ref] = {}
         # (share address, recipient account) -> the actions that make the shared model usable there.
@@ -307,7 +323,15 @@ def compute_plan(
     for capacity in desired.capacities:
         planner.capacity(capacity)
     planner.source_checks()
-    deletions, removals = plan_removals(desired, live, prune=prune, now=now, pending=planner.actions)
+    deletions, removals = plan_removals(
+        desired,
+        live,
+        prune=prune,
+        now=now,
+        pending=planner.actions,
+        claimed=frozenset(planner.claimed_capacity),
+    )
+    removals = [*planner.removals, *removals]
     actions = assign_waves([*planner.actions, *deletions])
     return Plan(
         actions=tuple(actions),

@@ -44,6 +44,12 @@ def capacity_name(environment: str, model: str) -> str:
     return bounded_name(environment, model)
 
 
+def resized_capacity_name(environment: str, model: str, units: int, commitment: str) -> str:
+    """The provisioned throughput made by a resize, next to the one it replaces (Bedrock cannot change the
+    units or commitment of a throughput, and names are unique): `<env>-<model>-<units>u-<commitment>`."""
+    return bounded_name(environment, model, f"{units}u", commitment.lower())
+
+
 def idempotency_token(*identity: str, generation: Iterable[str] = ()) -> str:
     """`bgo-` + 40 hex digits over the request's identity and its generation (e.g. the ARNs of earlier
     copy jobs for the same target): a retry reuses the token, a deliberate re-creation gets a new one."""

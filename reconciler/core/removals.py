@@ -21,8 +21,15 @@ KeepOrDelete = Callable[[Removal, Action | None], bool]
 
 
 def plan_removals(
-    desired: DesiredState, live: LiveState, *, prune: bool, now: datetime, pending: Sequence[Action]
+    desired: DesiredState,
+    live: LiveState,
+    *,
+    prune: bool,
+    now: datetime,
+    pending: Sequence[Action],
+    claimed: frozenset[str] = frozenset(),
 ) -> tuple[list[Action], list[Removal]]:
+    """`claimed`: throughputs the capacity planner accounts for (a resize's old and new), never orphans."""
     deletions: list[Action] = []
     removals: list[Removal] = []
     capacity_by_scope: dict[tuple[str, str], set[str]] = {}
@@ -35,6 +42,7 @@ def plan_removals(
         str(a.params.get("provisionedModelId") or a.params.get("customModelDeploymentIdentifier")): a.address
         for a in pending
         if a.change == "update"
+        or (a.change == "delete" and a.operation == "DeleteProvisionedModelThroughput")
     }
 
     def allowed(account: str) -> bool:
@@ -64,7 +72,11 @@ def plan_removals(
         removable_capacity: dict[str, str] = {}  # model ARN served -> address of the capacity's removal
         declared = capacity_by_scope.get(scope, set())
         for throughput in state.throughputs:
-            if throughput.name in declared or not is_managed(live.tags.get(throughput.arn)):
+            if (
+                throughput.name in declared
+                or throughput.arn in claimed
+                or not is_managed(live.tags.get(throughput.arn))
+            ):
                 continue
             address = f"{scope.account}/{scope.region}/throughput/{throughput.name}"
             committed = bool(throughput.commitment_expiration) and (

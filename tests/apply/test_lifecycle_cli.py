@@ -230,3 +230,38 @@ def test_import_into_a_new_folder_round_trips(
     assert cli(capsys, "validate", "--root", str(adopted))[0] == 0
     code, out, err = cli(capsys, "plan", "--sandbox", "--root", str(adopted), "-detailed-exitcode")
     assert (code, out.splitlines()[-1:]) == (0, ["No changes. AWS matches the manifests."]), out + err
+
+
+def test_a_resize_makes_a_new_throughput_then_removes_the_old_when_its_commitment_allows(
+    estate: Estate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    converge(estate, capsys)
+    root = str(estate.root)
+    prod = estate.root / "environments" / "prod.yaml"
+    # (prod's `protected` policy would ask for allowRemovals for the old one: a stated rule, tested elsewhere)
+    text = prod.read_text().replace("modelUnits: 1", "modelUnits: 2")
+    prod.write_text(text.replace("    protected: true", "    protected: false"))
+    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "-detailed-exitcode")
+    assert code == 2
+    assert "No changes" not in out
+    assert "+ create prod/us-east-1/financial-analyst/throughput" in out
+    assert "provisionedModelName = prod-financial-analyst-2u-onemonth" in out
+    assert "commitment runs until" in out  # the old one is committed: kept, and said so
+    converge(estate, capsys)
+    east = estate.state()["bedrock"]["777788889999/us-east-1"]["throughputs"].values()
+    assert sorted((t["name"], t["units"]) for t in east) == [
+        ("prod-financial-analyst", 1),
+        ("prod-financial-analyst-2u-onemonth", 2),
+    ]
+    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "-detailed-exitcode")
+    assert code == 2  # the old one still bills until its term ends
+    assert "Plan: 0 to add, 0 to change, 0 to destroy, 2 undeclared kept." in out
+    cli(capsys, "sandbox", "--root", root, "advance", str(40 * 86400))
+    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root)
+    assert "- destroy prod/us-east-1/financial-analyst/throughput/replaced/prod-financial-analyst" in out
+    converge(estate, capsys)
+    assert_no_changes(estate, capsys)
+    east = estate.state()["bedrock"]["777788889999/us-east-1"]["throughputs"].values()
+    assert [(t["name"], t["units"], t["commitment"]) for t in east] == [
+        ("prod-financial-analyst-2u-onemonth", 2, "OneMonth")
+    ]
