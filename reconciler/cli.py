@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler import __version__
+from reconciler.aws.limits import DEFAULT_MAX_WORKERS, MAX_CALLS_PER_SCOPE
 from reconciler.errors import ManifestErrors, ReconcilerError
 
 EXIT_OK = 0
@@ -63,10 +64,11 @@ def _add_aws(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-workers",
         type=positive_int,
-        default=16,
+        default=DEFAULT_MAX_WORKERS,
         metavar="N",
-        help="AWS calls in flight at once: account/Region pairs read in parallel, apply steps calling AWS "
-        "(waiting for a job takes no slot) (default 16)",
+        help="AWS calls in flight at once: account/Region pairs read in parallel (at most "
+        f"{MAX_CALLS_PER_SCOPE} calls in one), apply steps calling AWS (waiting for a job takes no slot) "
+        f"(default {DEFAULT_MAX_WORKERS})",
     )
     parser.add_argument("--stats", action="store_true", help="print API calls per operation to stderr")
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from reconciler.aws.limits import DEFAULT_MAX_WORKERS
 from reconciler.core.desired import DesiredState, desired_state
 from reconciler.core.diff import compute_plan, tag_reads
 from reconciler.core.findings import sort_findings
@@ -62,7 +63,7 @@ def make_plan(
     *,
     sandbox: bool,
     prune: bool = False,
-    max_workers: int = 16,
+    max_workers: int = DEFAULT_MAX_WORKERS,
     sandbox_dir: Path | None = None,
 ) -> PlanResult:
     # Manifests are loaded and validated before any AWS client exists: invalid input never calls AWS.
@@ -104,7 +105,11 @@ def aws_now(clients: AwsClients) -> datetime:
 
 
 def plan_with(
-    manifests: Manifests, clients: AwsClients, *, prune: bool = False, max_workers: int = 16
+    manifests: Manifests,
+    clients: AwsClients,
+    *,
+    prune: bool = False,
+    max_workers: int = DEFAULT_MAX_WORKERS,
 ) -> PlanResult:
     """Read the live state the manifests need through `clients` and compute the plan."""
     from reconciler.aws.discovery import discover, read_tags

@@ -20,13 +20,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from reconciler.aws import listing
 from reconciler.aws.clients import AwsClients, RoleAssumptionError
 from reconciler.aws.conversions import tags_to_dict
+from reconciler.aws.limits import DEFAULT_MAX_WORKERS, MAX_CALLS_PER_SCOPE
 from reconciler.core.live import LiveState, Scope, ScopeState
 from reconciler.errors import AwsAccessError, ReconcilerError
 
 if TYPE_CHECKING:
     from reconciler.core.scopes import ScopeRead
 
-DEFAULT_MAX_WORKERS = 16
 
 Key = TypeVar("Key", bound=Hashable)
 Result = TypeVar("Result")
@@ -164,7 +164,8 @@ def run_all(
     max_workers: int,
     subject_of: Callable[[Key], str] | None = None,
 ) -> dict[Key, Result]:
-    """Run every task (at most `max_workers` at a time) and wait for all of them, even after a failure.
+    """Run every task (at most `max_workers` at a time, at most MAX_CALLS_PER_SCOPE of one scope) and
+    wait for all of them, even after a failure.
 
     AWS failures are collected into one AwsReadError, each message prefixed with the task's subject (e.g.
     the ARN whose tags could not be read) when `subject_of` is given; any other exception is a bug and is
@@ -172,15 +173,16 @@ def run_all(
     """
     if not tasks:
         return {}
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(tasks)))) as pool:
-        futures = {key: pool.submit(task) for key, task in tasks.items()}
-        wait(futures.values())
+    lanes = _lanes(tasks, scope_of)
+    outcomes: dict[Key, tuple[Result | None, BaseException | None]] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(lanes)))) as pool:
+        wait([pool.submit(_run_lane, lane, tasks, outcomes) for lane in lanes])
     results: dict[Key, Result] = {}
     failures: list[ScopeFailure] = []
-    for key, future in futures.items():
-        error = future.exception()
+    for key in tasks:
+        result, error = outcomes[key]
         if error is None:
-            results[key] = future.result()
+            results[key] = result  # type: ignore[assignment]  # None only when an error is set
             continue
         message = _describe_aws_failure(error)
         if message is None:
@@ -192,6 +194,31 @@ def run_all(
     if failures:
         raise AwsReadError(failures)
     return results
+
+
+def _lanes(tasks: Mapping[Key, object], scope_of: Callable[[Key], Scope]) -> list[list[Key]]:
+    """The tasks in lanes run one after another: a scope's tasks dealt over at most MAX_CALLS_PER_SCOPE
+    lanes, so that a scope never has more calls in flight whatever the number of workers."""
+    by_scope: dict[Scope, list[Key]] = {}
+    for key in tasks:
+        by_scope.setdefault(scope_of(key), []).append(key)
+    lanes: list[list[Key]] = []
+    for keys in by_scope.values():
+        count = min(MAX_CALLS_PER_SCOPE, len(keys))
+        lanes += [keys[start::count] for start in range(count)]
+    return lanes
+
+
+def _run_lane(
+    lane: Sequence[Key],
+    tasks: Mapping[Key, Callable[[], Result]],
+    outcomes: dict[Key, tuple[Result | None, BaseException | None]],
+) -> None:
+    for key in lane:
+        try:
+            outcomes[key] = (tasks[key](), None)
+        except Exception as error:  # judged by the caller, once every task has run
+            outcomes[key] = (None, error)
 
 
 def _describe_aws_failure(error: BaseException) -> str | None:

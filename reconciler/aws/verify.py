@@ -20,7 +20,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reconciler.aws.clients import AwsClients
-from reconciler.aws.discovery import DEFAULT_MAX_WORKERS, discover
+from reconciler.aws.discovery import discover
+from reconciler.aws.limits import DEFAULT_MAX_WORKERS
 from reconciler.aws.soak_reads import server_time
 from reconciler.core.desired import DesiredState, desired_state
 from reconciler.core.live import LiveState, Scope

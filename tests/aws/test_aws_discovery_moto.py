@@ -7,7 +7,10 @@ sandbox uses, so real boto3 clients parse real error responses.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
+from functools import partial
 from typing import Any, NamedTuple
 
 import boto3
@@ -16,7 +19,8 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto import mock_aws
 
 from reconciler.aws.clients import AwsClients
-from reconciler.aws.discovery import AwsReadError, ScopeFailure, discover, read_tags
+from reconciler.aws.discovery import AwsReadError, ScopeFailure, discover, read_tags, run_all
+from reconciler.aws.limits import MAX_CALLS_PER_SCOPE
 from reconciler.core.live import Scope
 from reconciler.errors import AwsAccessError
 
@@ -202,3 +206,28 @@ def test_read_tags_fails_as_a_whole_naming_the_scope(base_session: boto3.Session
     [failure] = raised.value.failures
     assert (failure.account, failure.region) == (STAGING, "eu-west-1")
     assert failure.message.startswith(f"{missing}: ListTagsForResource: ResourceNotFoundException")
+
+
+def test_calls_in_one_account_region_stay_bounded_whatever_the_workers() -> None:
+    """Counted, not timed: the most tasks of one scope running at once."""
+    running: dict[Scope, int] = {}
+    peak: dict[Scope, int] = {}
+    lock = threading.Lock()
+
+    def task(scope: Scope, index: int) -> int:
+        with lock:
+            running[scope] = running.get(scope, 0) + 1
+            peak[scope] = max(peak.get(scope, 0), running[scope])
+        time.sleep(0.02)  # long enough for the other workers to start theirs, were they allowed to
+        with lock:
+            running[scope] -= 1
+        return index
+
+    scopes = [Scope(DEV, "us-east-1"), Scope(STAGING, "eu-west-1")]
+    tasks = {(scope, i): partial(task, scope, i) for scope in scopes for i in range(12)}
+
+    results = run_all(tasks, scope_of=lambda key: key[0], max_workers=32)
+
+    assert results == {key: key[1] for key in tasks}
+    assert set(peak) == set(scopes)
+    assert max(peak.values()) <= MAX_CALLS_PER_SCOPE
