@@ -4,6 +4,11 @@ plus the matching sandbox state (converged: what a full apply leaves behind, or 
 Account 0 is the source account where every model was fine-tuned (us-east-1); every account (the source
 included) is one environment serving every model in all R Regions, pinning version (i + j) mod K of model
 j, with provisioned throughput, an on-demand deployment or no capacity, by model.
+
+By default the estate passes the tool's own preflight: every model is built on a base model that can be
+copied into all four catalogue Regions (reconciler/data/bedrock-support.json), and a model with capacity
+is served only where that capacity is supported (us-east-1). `supported_only=False` gives the older,
+denser estate (capacity in every Region, two base models) that the pure-diff figure measures.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from reconciler.sandbox.synthetic import PlannedCall, SourceModel, organization_
 MANAGEMENT_ACCOUNT = "123456789012"  # the sandbox's base credentials (moto's default account)
 SOURCE_REGION = "us-east-1"
 BASE_MODELS = ("amazon.titan-text-express-v1:0:8k", "amazon.nova-lite-v1:0:300k")
+SUPPORTED_BASE_MODEL = "amazon.nova-lite-v1:0:300k"  # copy in all four Regions
+CAPACITY_REGIONS = ("us-east-1",)  # where its provisioned throughput and on-demand deployments are offered
 CAPACITY = ("provisioned", "on-demand", "none")
 
 
@@ -54,10 +61,10 @@ def model_name(index: int) -> str:
     return f"model-{index:02d}"
 
 
-def source_models(shape: Shape, created: datetime) -> list[SourceModel]:
+def source_models(shape: Shape, created: datetime, *, supported_only: bool = True) -> list[SourceModel]:
     found = []
     for j in range(shape.models):
-        base = BASE_MODELS[j % len(BASE_MODELS)]
+        base = SUPPORTED_BASE_MODEL if supported_only else BASE_MODELS[j % len(BASE_MODELS)]
         for k in range(shape.versions):
             short = hashlib.sha256(f"{j}/{k}".encode()).hexdigest()[:12]
             arn = f"arn:aws:bedrock:{SOURCE_REGION}:{account_id(0)}:custom-model/{base}/{short}"
@@ -67,7 +74,9 @@ def source_models(shape: Shape, created: datetime) -> list[SourceModel]:
     return found
 
 
-def write_manifests(root: Path, shape: Shape, models: list[SourceModel]) -> None:
+def write_manifests(
+    root: Path, shape: Shape, models: list[SourceModel], *, supported_only: bool = True
+) -> None:
     (root / "models").mkdir(parents=True, exist_ok=True)
     (root / "environments").mkdir(parents=True, exist_ok=True)
     for j in range(shape.models):
@@ -102,25 +111,27 @@ def write_manifests(root: Path, shape: Shape, models: list[SourceModel]) -> None
         ]
         for j in range(shape.models):
             capacity = CAPACITY[j % len(CAPACITY)]
-            lines += [
-                f"    - name: {model_name(j)}",
-                f"      version: v{(i + j) % shape.versions + 1}",
-                "      capacity:",
-                f"        type: {capacity}",
-            ]
+            lines += [f"    - name: {model_name(j)}", f"      version: v{(i + j) % shape.versions + 1}"]
+            if supported_only and capacity != "none":
+                lines += [f"      regions: [{', '.join(r for r in regions if r in CAPACITY_REGIONS)}]"]
+            lines += ["      capacity:", f"        type: {capacity}"]
             if capacity == "provisioned":
                 lines += ["        modelUnits: 1", "        commitment: OneMonth"]
         (root / "environments" / f"{environment_name(i)}.yaml").write_text("\n".join(lines) + "\n")
 
 
 def generate(
-    root: Path, shape: Shape, *, applied: Callable[[Action], bool] = lambda action: True
+    root: Path,
+    shape: Shape,
+    *,
+    applied: Callable[[Action], bool] = lambda action: True,
+    supported_only: bool = True,
 ) -> tuple[State, list[Action]]:
     """Write the manifests of `shape` under `root`; return the sandbox state after the actions of the
     full plan that `applied` selects (all: converged), and the actions left out."""
     created = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
-    models = source_models(shape, created)
-    write_manifests(root, shape, models)
+    models = source_models(shape, created, supported_only=supported_only)
+    write_manifests(root, shape, models, supported_only=supported_only)
     manifests = load_manifests(root)
     plan = compute_plan(
         desired_state(manifests),

@@ -77,7 +77,7 @@ def aws_clients(
     manifests: Manifests, root: Path, *, sandbox: bool, sandbox_dir: Path | None = None
 ) -> Iterator[AwsClients]:
     """Clients for every account the manifests declare (the sandbox's, or real AWS), open for the block."""
-    from reconciler.aws.clients import AwsClients, ClientsOrigin
+    from reconciler.aws.clients import AwsClients
 
     if sandbox and sandbox_dir is None:
         from reconciler.sandbox.estate import sandbox_directory
@@ -89,9 +89,7 @@ def aws_clients(
         backend = manifests.backend
         if backend.lock_account and backend.lock_role_arn:
             roles.setdefault(backend.lock_account, backend.lock_role_arn)
-        clients = AwsClients(session, roles)  # type: ignore[arg-type]
-        clients.origin = ClientsOrigin(str(sandbox_dir) if sandbox else None, roles)
-        yield clients
+        yield AwsClients(session, roles)  # type: ignore[arg-type]
 
 
 def aws_now(clients: AwsClients) -> datetime:
@@ -113,19 +111,11 @@ def plan_with(
 ) -> PlanResult:
     """Read the live state the manifests need through `clients` and compute the plan."""
     from reconciler.aws.discovery import discover, read_tags
-    from reconciler.aws.fanout import discover_in_processes, processes_for
 
     desired = desired_state(manifests)
     reads = scopes_to_read(manifests)
     prune = prune or any(env.prune for env in manifests.environments)
-    processes = processes_for(len(reads))
-    if processes > 1 and clients.origin is not None:
-        live, counts_elsewhere = discover_in_processes(
-            clients.origin, reads, processes=processes, max_workers=max_workers
-        )
-        clients.add_call_counts(counts_elsewhere)
-    else:
-        live = discover(clients, reads, max_workers=max_workers)
+    live = discover(clients, reads, max_workers=max_workers)
     needed = tag_reads(desired, live)
     if needed:
         live = live.with_tags(read_tags(clients, needed, max_workers=max_workers))

@@ -13,7 +13,6 @@ import os
 import threading
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast, overload
 
@@ -109,16 +108,6 @@ class _FixedCredentialProvider(CredentialProvider):
         return self._credentials
 
 
-@dataclass(frozen=True)
-class ClientsOrigin:
-    """How to make the same AwsClients again in another process (see fanout.py): the sandbox's directory
-    (None: the normal AWS credential chain, which a child process inherits through the environment) and
-    the roles to assume."""
-
-    sandbox_dir: str | None
-    roles: Mapping[str, str]
-
-
 class AwsClients:
     """Thread-safe factory of boto3 clients for (service, account, Region).
 
@@ -169,8 +158,6 @@ class AwsClients:
         self._bound: dict[tuple[str, str, str], Any] = {}
         self._identity_lock = threading.Lock()
         self._base_account: str | None = None
-        # Set by whoever made the base session, when other processes can make it again.
-        self.origin: ClientsOrigin | None = None
         self._counts_lock = threading.Lock()
         self._calls: Counter[str] = Counter()
         self._attempts: Counter[str] = Counter()
@@ -217,12 +204,6 @@ class AwsClients:
     def base_account(self, region: str) -> str:
         """The account of the base credentials (the CI's tooling account), asked of STS once."""
         return self._own_account(region)
-
-    def add_call_counts(self, counts: Mapping[str, int]) -> None:
-        """Count calls made for this run by other processes (see fanout.py)."""
-        with self._counts_lock:
-            self._calls.update(counts)
-            self._attempts.update(counts)
 
     def call_counts(self) -> dict[str, int]:
         """API calls made so far, by `service.Operation` (e.g. `bedrock.ListCustomModels`), retries not

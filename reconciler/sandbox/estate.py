@@ -87,6 +87,7 @@ class SandboxEstate:
                 yield estate
             finally:
                 deactivate()
+                estate.store.close()
 
     def session(self, region: str = "us-east-1") -> boto3.Session:
         return boto3.Session(

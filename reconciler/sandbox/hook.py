@@ -8,8 +8,10 @@ signed: the calling account comes from its credentials, the Region from its sign
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
+import os
 import random
 import re
 import threading
@@ -194,8 +196,10 @@ def _network_delay(settings: dict[str, Any]) -> None:
 
 class SimulatorCpu:
     """CPU seconds this process spent answering requests in the sandbox (simulation and moto), apart from
-    the client's own (botocore building, signing and parsing): benchmarks report the two apart."""
+    the client's own (botocore building, signing and parsing): benchmarks report the two apart. With
+    BEDROCK_GITOPS_SANDBOX_CPU_FILE set, every process appends its total to that file when it exits."""
 
+    FILE_ENV_VAR = "BEDROCK_GITOPS_SANDBOX_CPU_FILE"
     _lock = threading.Lock()
     _seconds = 0.0
 
@@ -208,6 +212,16 @@ class SimulatorCpu:
     def seconds(cls) -> float:
         with cls._lock:
             return cls._seconds
+
+
+def _append_simulator_cpu() -> None:
+    path = os.environ.get(SimulatorCpu.FILE_ENV_VAR)
+    if path:
+        with open(path, "a") as stream:
+            stream.write(f"{SimulatorCpu.seconds()}\n")
+
+
+atexit.register(_append_simulator_cpu)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -14,7 +14,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 State = dict[str, Any]
 
@@ -28,6 +28,7 @@ class StateFile:
         self._thread_lock = threading.RLock()
         self._state: State | None = None
         self._stamp: tuple[int, int, int] | None = None
+        self._lock_file: IO[str] | None = None
         # Changes whenever the document may have changed: loaded (again) from disk, or saved after a write.
         # Caches derived from the state (the simulation's settle bookkeeping) are valid while it stays put.
         self.version = 0
@@ -43,7 +44,12 @@ class StateFile:
     @contextlib.contextmanager
     def locked(self, *, write: bool) -> Iterator[State]:
         """The current state; with `write`, whatever the block leaves in it is saved."""
-        with self._thread_lock, open(self._lock_path, "a") as lock:
+        with self._thread_lock:
+            if self._lock_file is None:
+                # Opened once (the thread lock serialises its use): the simulator takes this lock a few
+                # times per simulated call.
+                self._lock_file = open(self._lock_path, "a")  # noqa: SIM115
+            lock = self._lock_file
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 stamp = self._disk_stamp()
@@ -60,6 +66,12 @@ class StateFile:
                     self._save(self._state)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._thread_lock:
+            if self._lock_file is not None:
+                self._lock_file.close()
+                self._lock_file = None
 
     def replace(self, state: State) -> None:
         with self.locked(write=True) as current:
