@@ -1,12 +1,14 @@
-"""Benchmarks: prints the figures of issue 7 as a table (not a test; nothing here asserts a time).
+"""Benchmarks: prints the figures of issues 7 and 13 as a table (not a test; nothing here asserts a time).
 
-    python -m benchmarks.run                    # all four figures, ~5 minutes on 2 cores
+    python -m benchmarks.run                    # every figure, about 4 minutes on 2 quiet cores
     python -m benchmarks.run --only plan,diff   # a subset: plan (figures 1 and 2), diff (3), apply (4)
 
-Figures: (1) plan wall time over a converged synthetic estate beside the floor (minimum API calls x latency
-/ concurrency) and beside the same code with one worker (extrapolated from a slice); (2) API calls beside
-the minimum; (3) the pure diff of ~100,000 desired/live resources, time and peak memory; (4) apply of 50
-copy jobs that each take T.
+Figures: (1) plan wall time over a converged synthetic estate that passes preflight, beside the floor
+(minimum API calls x latency / calls in flight; every call the sandbox answers, STS included, takes the
+latency) and beside an independent sequential baseline (benchmarks/sequential.py) measured in the same
+run; the plan's CPU per call, client side and simulator side, and the peak RSS of its process tree (the
+plan runs in a process of its own, benchmarks/probe.py); (2) API calls beside the minimum; (3) the pure
+diff of ~100,000 desired/live resources, time and peak memory; (4) apply of 50 copy jobs that each take T.
 """
 
 from __future__ import annotations
@@ -244,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--baseline-accounts",
         type=int,
-        default=50,
+        default=100,
         help="accounts the sequential baseline reads (scaled to all; linear by construction)",
     )
     parser.add_argument("--diff-accounts", type=int, default=3000, help="~33 resources per account")
@@ -260,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     if "diff" in wanted:
         print(_table(diff_figures(args.diff_accounts), header=False), flush=True)
     if "apply" in wanted:
-        print(_table(apply_figures(50, args.copy_seconds, (50, 16)), header=False), flush=True)
+        print(_table(apply_figures(50, args.copy_seconds, (50, WORKERS)), header=False), flush=True)
     return 0
 
 

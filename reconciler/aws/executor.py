@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reconciler.aws.clients import AwsClients
+from reconciler.aws.limits import DEFAULT_MAX_WORKERS
 from reconciler.aws.steps import (
     STEPS,
     Clock,
@@ -33,7 +34,6 @@ from reconciler.core.schedule import blocking_prerequisite, check_plan_graph, re
 from reconciler.errors import AwsAccessError, ReconcilerError
 
 DEFAULT_POLL_SECONDS = 30.0
-DEFAULT_MAX_WORKERS = 16
 # Steps spend most of their life waiting (a copy job takes minutes to hours), so each gets its own thread;
 # the AWS calls they make are bounded separately, by --max-workers.
 MAX_STEP_THREADS = 256

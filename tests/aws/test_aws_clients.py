@@ -11,6 +11,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
+from reconciler.aws.acting_as import AccountCredentials, UnboundCallError
 from reconciler.aws.clients import AwsClients, Retries
 from reconciler.errors import AwsAccessError
 
@@ -168,3 +169,44 @@ def test_credentials_near_expiry_are_refreshed_by_assuming_the_role_again(
     assert sts.get_caller_identity()["Account"] == DEV
 
     assert clients.call_counts()["sts.AssumeRole"] == 2
+
+
+def test_pages_of_two_accounts_read_in_turns_each_come_from_their_own_account(
+    base_session: boto3.Session,
+) -> None:
+    """botocore fetches pages lazily, long after get_paginator: each page is still signed as its account."""
+    clients = AwsClients(base_session, ROLES)
+    for account in (DEV, STAGING):
+        for index in range(2):
+            clients.bedrock(account, "us-east-1").create_model_customization_job(
+                jobName=f"job-{index}",
+                customModelName=f"model-{account}-{index}",
+                roleArn=f"arn:aws:iam::{account}:role/BedrockCustomization",
+                baseModelIdentifier="amazon.titan-text-express-v1",
+                trainingDataConfig={"s3Uri": "s3://training/data.jsonl"},
+                outputDataConfig={"s3Uri": "s3://training/output/"},
+                hyperParameters={},
+            )
+    pages = {
+        account: iter(
+            clients.bedrock(account, "us-east-1")
+            .get_paginator("list_custom_models")
+            .paginate(PaginationConfig={"PageSize": 1})
+        )
+        for account in (DEV, STAGING)
+    }
+
+    seen: dict[str, list[str]] = {DEV: [], STAGING: []}
+    for _ in range(2):
+        for account, iterator in pages.items():
+            seen[account] += [m["modelName"] for m in next(iterator)["modelSummaries"]]
+
+    assert {name.split("-")[1] for name in seen[DEV]} == {DEV}
+    assert {name.split("-")[1] for name in seen[STAGING]} == {STAGING}
+
+
+def test_a_shared_client_called_outside_an_account_refuses_instead_of_signing_as_anyone() -> None:
+    with mock_aws():
+        credentials = AccountCredentials()
+        with pytest.raises(UnboundCallError):
+            credentials.get_frozen_credentials()
