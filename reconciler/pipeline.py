@@ -89,16 +89,18 @@ def aws_clients(
         backend = manifests.backend
         if backend.lock_account and backend.lock_role_arn:
             roles.setdefault(backend.lock_account, backend.lock_role_arn)
-        yield AwsClients(session, roles)  # type: ignore[arg-type]
+        clients = AwsClients(session, roles)  # type: ignore[arg-type]
+        clients.sandbox_dir = str(sandbox_dir) if sandbox else None
+        yield clients
 
 
 def aws_now(clients: AwsClients) -> datetime:
     """The time on AWS's side, which commitment terms are judged by: the local clock, or in the sandbox its
     simulated clock (which `sandbox advance` and time_scale move ahead of the local one)."""
-    if clients.origin is not None and clients.origin.sandbox_dir is not None:
+    if clients.sandbox_dir is not None:
         from reconciler.sandbox.clock import SandboxClock
 
-        return datetime.fromtimestamp(SandboxClock(Path(clients.origin.sandbox_dir)).now(), UTC)
+        return datetime.fromtimestamp(SandboxClock(Path(clients.sandbox_dir)).now(), UTC)
     return datetime.now(UTC)
 
 

@@ -158,6 +158,8 @@ class AwsClients:
         self._bound: dict[tuple[str, str, str], Any] = {}
         self._identity_lock = threading.Lock()
         self._base_account: str | None = None
+        # The sandbox directory the base session answers from (set by whoever opened it), None on real AWS.
+        self.sandbox_dir: str | None = None
         self._counts_lock = threading.Lock()
         self._calls: Counter[str] = Counter()
         self._attempts: Counter[str] = Counter()
