@@ -214,7 +214,15 @@ def update_provisioned_model_throughput(call: Call) -> dict[str, Any]:
         raise invalid(f"A provisioned model named {new_name} already exists in this account and Region.")
     desired: str | None = None
     if p.get("desiredModelId"):
-        desired, base_model_id = owned_model(call, p["desiredModelId"])
+        # API reference, UpdateProvisionedModelThroughput.desiredModelId: "You can't specify this field if
+        # this Provisioned Throughput is associated with a base model"; one serving a custom model can move
+        # to another custom model of the same base model, or to that base model.
+        if _serves_base_model(throughput):
+            raise invalid(
+                f"The provisioned model {arn} is associated with the base model "
+                f"{throughput['base_model_id']}, so its model can't be changed (desiredModelId)."
+            )
+        desired, base_model_id = owned_model(call, p["desiredModelId"], allow_foundation=True)
         if base_model_id != throughput["base_model_id"]:
             raise invalid(
                 f"The model {desired} is customized from {base_model_id}, but the provisioned model "
@@ -229,6 +237,11 @@ def update_provisioned_model_throughput(call: Call) -> dict[str, Any]:
         throughput["ready_at"] = iso(call.now + _duration(call, "throughput_seconds", 600))
     throughput["updated"] = iso(call.now)
     return {}
+
+
+def _serves_base_model(throughput: dict[str, Any]) -> bool:
+    parsed = arns.parse_arn(str(throughput["model_arn"]))
+    return parsed is not None and parsed.resource_type == "foundation-model"
 
 
 def delete_provisioned_model_throughput(call: Call) -> dict[str, Any]:
