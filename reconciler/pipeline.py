@@ -68,16 +68,24 @@ def make_plan(
 ) -> PlanResult:
     # Manifests are loaded and validated before any AWS client exists: invalid input never calls AWS.
     manifests = load_manifests(root)
-    with aws_clients(manifests, root, sandbox=sandbox, sandbox_dir=sandbox_dir) as clients:
+    # A plan never writes: every role is assumed with the read-only session policy (aws/session_policy.py).
+    with aws_clients(manifests, root, sandbox=sandbox, sandbox_dir=sandbox_dir, read_only=True) as clients:
         return plan_with(manifests, clients, prune=prune, max_workers=max_workers)
 
 
 @contextmanager
 def aws_clients(
-    manifests: Manifests, root: Path, *, sandbox: bool, sandbox_dir: Path | None = None
+    manifests: Manifests,
+    root: Path,
+    *,
+    sandbox: bool,
+    sandbox_dir: Path | None = None,
+    read_only: bool = False,
 ) -> Iterator[AwsClients]:
-    """Clients for every account the manifests declare (the sandbox's, or real AWS), open for the block."""
+    """Clients for every account the manifests declare (the sandbox's, or real AWS), open for the block;
+    `read_only`: roles assumed with the read-only session policy (AWS refuses every write)."""
     from reconciler.aws.clients import AwsClients
+    from reconciler.aws.session_policy import READ_ONLY_SESSION_POLICY_JSON
 
     if sandbox and sandbox_dir is None:
         from reconciler.sandbox.estate import sandbox_directory
@@ -89,7 +97,8 @@ def aws_clients(
         backend = manifests.backend
         if backend.lock_account and backend.lock_role_arn:
             roles.setdefault(backend.lock_account, backend.lock_role_arn)
-        clients = AwsClients(session, roles)  # type: ignore[arg-type]
+        policy = READ_ONLY_SESSION_POLICY_JSON if read_only else None
+        clients = AwsClients(session, roles, session_policy=policy)  # type: ignore[arg-type]
         clients.sandbox_dir = str(sandbox_dir) if sandbox else None
         yield clients
 

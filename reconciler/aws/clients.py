@@ -164,6 +164,11 @@ class AwsClients:
         self._calls: Counter[str] = Counter()
         self._attempts: Counter[str] = Counter()
 
+    @property
+    def session_policy(self) -> str | None:
+        """The session policy every role is assumed with (None: the role's own permissions)."""
+        return self._session_policy
+
     # -- public API ------------------------------------------------------------------------------------
 
     @overload

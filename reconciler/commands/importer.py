@@ -40,6 +40,7 @@ def parse_target(text: str, role_name: str, regions: tuple[str, ...]) -> Environ
 def _read(targets: list[EnvironmentTarget], *, sandbox: bool, root: Path, max_workers: int) -> LiveState:
     from reconciler.aws.clients import AwsClients
     from reconciler.aws.discovery import discover, read_tags
+    from reconciler.aws.session_policy import READ_ONLY_SESSION_POLICY_JSON
 
     reads = {
         Scope(t.account, region): ScopeRead(Scope(t.account, region), t.role_arn, True, True, False)
@@ -48,7 +49,13 @@ def _read(targets: list[EnvironmentTarget], *, sandbox: bool, root: Path, max_wo
     }
     sandbox_dir = shared_sandbox(root) if sandbox else None
     with aws_base_session(sandbox=sandbox, sandbox_dir=sandbox_dir) as session:
-        clients = AwsClients(session, {t.account: t.role_arn for t in targets})  # type: ignore[arg-type]
+        # Reads only: the roles are assumed with the read-only session policy.
+        roles = {t.account: t.role_arn for t in targets}
+        clients = AwsClients(
+            session,  # type: ignore[arg-type]
+            roles,
+            session_policy=READ_ONLY_SESSION_POLICY_JSON,
+        )
         live = discover(clients, reads, max_workers=max_workers)
         capacity = {
             scope: [t.arn for t in state.throughputs] + [d.arn for d in state.deployments]

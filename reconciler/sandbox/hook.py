@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import botocore.handlers
+import botocore.session
 import moto  # noqa: F401  (registers moto's before-send stubber first, so ours can be put ahead of it)
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import BotoCoreError
@@ -32,6 +33,7 @@ from moto.iam.models import get_account_id_from
 from reconciler.sandbox import clock
 from reconciler.sandbox.api import Call, Handler, SimulatedError
 from reconciler.sandbox.restjson import decode_request, encode_error, encode_response
+from reconciler.sandbox.session_policies import check_session_policy
 from reconciler.sandbox.shapes import request_problems, response_problems, validation_message
 from reconciler.sandbox.statefile import StateFile
 
@@ -108,7 +110,7 @@ class Simulation:
             return dict(state.get("settings", {}))
 
     def answer(self, service: str, operation: str, request: AWSPreparedRequest) -> AWSResponse:
-        account, region = self._caller(request)
+        account, region, access_key = self._caller(request)
         with self.store.locked(write=False) as state:
             settings = dict(state.get("settings", {}))
             # Every answer carries the simulated time in its Date header, as AWS carries its own.
@@ -126,6 +128,7 @@ class Simulation:
             params = decode_request(
                 service, operation, str(request.method), str(request.url), request.headers, request.body
             )
+            check_session_policy(account, access_key, f"{iam_prefix(service)}:{operation}")
             with self._random_lock:
                 throttled = self._random.random() < float(settings.get("throttle_rate", 0.0))
             if throttled:
@@ -173,13 +176,14 @@ class Simulation:
         due = self._settled[1]
         return due is None or now < due
 
-    def _caller(self, request: AWSPreparedRequest) -> tuple[str, str]:
+    def _caller(self, request: AWSPreparedRequest) -> tuple[str, str, str]:
+        """(account, Region, access key id) from the request's SigV4 signature."""
         authorization = request.headers.get("Authorization", b"")
         text = authorization.decode() if isinstance(authorization, bytes) else str(authorization)
         match = _CREDENTIAL.search(text)
         if match is None:
             raise SimulatedError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
-        return _account_of(match.group(1)), match.group(2)
+        return _account_of(match.group(1)), match.group(2), match.group(1)
 
     def _record(self, recorded: RecordedRequest) -> None:
         self.requests.append(recorded)
@@ -212,6 +216,12 @@ class SimulatorCpu:
     def seconds(cls) -> float:
         with cls._lock:
             return cls._seconds
+
+
+@functools.cache
+def iam_prefix(service: str) -> str:
+    """The IAM action prefix of a botocore service: its signing name (service-quotas -> servicequotas)."""
+    return str(botocore.session.get_session().get_service_model(service).signing_name)
 
 
 def _append_simulator_cpu() -> None:
