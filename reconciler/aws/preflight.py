@@ -27,7 +27,7 @@ from reconciler.aws.preflight_evaluation import evaluation_findings
 from reconciler.aws.preflight_kms import kms_findings
 from reconciler.core.desired import DesiredState
 from reconciler.core.findings import Finding, Severity
-from reconciler.core.live import LiveState
+from reconciler.core.live import LiveState, Scope
 from reconciler.core.plan import Plan
 from reconciler.manifests.model import Environment, Location, Manifests
 
@@ -49,6 +49,7 @@ class Preflight:
 
     def run(self) -> list[Finding]:
         findings: list[Finding] = []
+        findings += self._source_models()
         findings += self._organization()
         findings += support_findings(self)
         findings += quota_findings(self)
@@ -105,6 +106,37 @@ class Preflight:
             account=account,
             region=region,
         )
+
+    # -- source models -------------------------------------------------------------------------------------
+
+    def _source_models(self) -> Iterator[Finding]:
+        """Every version this plan shares, copies or serves exists in its source account and Region (read by
+        discovery: ListCustomModels). A missing one is an error: the apply would otherwise fail half-way,
+        after the steps that do not need it."""
+        used = {share.model_arn for share in self.desired.shares}
+        used |= {copy.source_model_arn for copy in self.desired.copies}
+        used |= {capacity.source_model_arn for capacity in self.desired.capacities}
+        for model in self.manifests.models:
+            state = self.live.scopes.get(Scope(model.source_account, model.source_region))
+            if state is None:
+                continue  # not read (unreachable): discovery reports it
+            present = {m.arn for m in state.custom_models}
+            for index, version in enumerate(model.versions):
+                if version.model_arn not in used or version.model_arn in present:
+                    continue
+                yield self.make_finding(
+                    "source-model",
+                    "error",
+                    model.where(f"versions[{index}].modelArn"),
+                    f"model {model.name} version {version.name}: {version.model_arn} does not exist in its "
+                    f"source account {model.source_account}, {model.source_region} (ListCustomModels)",
+                    "fix the version's modelArn (aws bedrock list-custom-models --region "
+                    f"{model.source_region} in {model.source_account}), or wait until its fine-tuning job "
+                    "has finished",
+                    environment=None,
+                    account=model.source_account,
+                    region=model.source_region,
+                )
 
     # -- organization --------------------------------------------------------------------------------------
 

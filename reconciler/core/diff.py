@@ -276,20 +276,6 @@ class _Planner(CapacityPlanning):
             )
         )
 
-    def source_checks(self) -> None:
-        sources = {(s.owner_account, s.region, s.model_arn) for s in self.desired.shares}
-        sources |= {
-            (c.source_account, c.source_model_arn.split(":")[3], c.source_model_arn)
-            for c in self.desired.copies
-        }
-        for account, region, arn in sorted(sources):
-            state = self.live.scopes.get(Scope(account, region))
-            if state is not None and all(m.arn != arn for m in state.custom_models):
-                self.warnings.append(
-                    f"model {arn} was not found in account {account}, {region}: check the version's modelArn "
-                    "(shares and copies of it will fail)"
-                )
-
 
 def _managed_share(shares: tuple[LiveShare, ...], name: str) -> LiveShare | None:
     return next(
@@ -322,7 +308,6 @@ def compute_plan(
         planner.copy(copy)
     for capacity in desired.capacities:
         planner.capacity(capacity)
-    planner.source_checks()
     deletions, removals = plan_removals(
         desired,
         live,

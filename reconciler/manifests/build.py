@@ -143,4 +143,7 @@ def build_backend(document: LocatedDocument) -> Backend:
         lock_key=str(lock.get("key", defaults.lock_key)),
         lease_seconds=int(lock.get("leaseSeconds", defaults.lease_seconds)),
         location=location(document, ()),
+        locations={
+            key: location(document, ("spec", "lock", key)) for key in ("account", "roleArn") if key in lock
+        },
     )

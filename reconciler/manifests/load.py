@@ -13,7 +13,7 @@ from reconciler.errors import ManifestError, ManifestErrors
 from reconciler.manifests.build import build_backend, build_environment, build_model
 from reconciler.manifests.model import Backend, Environment, Manifests, Model
 from reconciler.manifests.policy_checks import policy_errors
-from reconciler.manifests.references import reference_errors
+from reconciler.manifests.references import backend_errors, reference_errors
 from reconciler.manifests.schema import schema_errors
 from reconciler.manifests.verification import verify_errors
 from reconciler.manifests.yaml_nodes import LocatedDocument, parse_document
@@ -90,6 +90,7 @@ def load_manifests(root: Path) -> Manifests:
         else:
             environments.append(build_environment(document))
     errors.extend(reference_errors(models, environments, unusable_models=unusable_models))
+    errors.extend(backend_errors(backend))
     errors.extend(policy_errors(environments, unusable_environments=unusable_environments))
     for environment in environments:
         errors.extend(verify_errors(environment))

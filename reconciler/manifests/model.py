@@ -148,6 +148,8 @@ class Backend:
     lock_key: str = "bedrock-gitops"
     lease_seconds: int = 600
     location: Location | None = None
+    # Where `lock.roleArn` / `lock.account` were written (for errors about them).
+    locations: Mapping[str, Location] = field(default_factory=dict, compare=False, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ from functools import cache
 from importlib import resources
 
 from reconciler.errors import ManifestError
-from reconciler.manifests.model import Environment, Location, Model
+from reconciler.manifests.arns import is_custom_model_arn
+from reconciler.manifests.model import Backend, Environment, Location, Model
 
 
 @cache
@@ -110,6 +111,17 @@ def _model_errors(model: Model, environments: Sequence[Environment]) -> list[Man
     arns: dict[str, str] = {}
     for index, version in enumerate(model.versions):
         where = model.where(f"versions[{index}].modelArn")
+        if not is_custom_model_arn(version.model_arn):  # the schema says so too; this holds for any caller
+            errors.append(
+                _error(
+                    where,
+                    f"version '{version.name}': {version.model_arn!r} is not the ARN of a model "
+                    "fine-tuned in Bedrock",
+                    "copy it from `aws bedrock list-custom-models`: arn:aws:bedrock:<region>:<account>:"
+                    "custom-model/<base model id>/<12 lowercase letters or digits>",
+                )
+            )
+            continue
         region, account = _arn_fields(version.model_arn)
         if account != model.source_account or region != model.source_region:
             errors.append(
@@ -153,6 +165,26 @@ def _model_errors(model: Model, environments: Sequence[Environment]) -> list[Man
             model.source_role_arn, model.source_account, model.where("source.roleArn")
         )
     return errors
+
+
+def backend_errors(backend: Backend) -> list[ManifestError]:
+    """The lock's role must be in the lock's account: otherwise the lock calls go to another account than
+    the one declared (and reviewed)."""
+    if backend.lock_role_arn is None:
+        return []
+    where = backend.locations.get("roleArn") or backend.location
+    if where is None:  # a Backend built in code, not read from a file
+        return []
+    role_account = backend.lock_role_arn.split(":")[4]
+    if backend.lock_account is None:
+        return [
+            _error(
+                where,
+                "lock.roleArn is given without lock.account: the lock's account must be declared",
+                f'add `account: "{role_account}"` under lock (the account holding the table)',
+            )
+        ]
+    return _role_account_errors(backend.lock_role_arn, backend.lock_account, where)
 
 
 def _role_account_errors(role_arn: str, account: str, where: Location) -> list[ManifestError]:
