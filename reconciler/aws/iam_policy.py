@@ -1,18 +1,11 @@
-"""The least-privilege IAM policy of each account's reconciler role, generated from the AWS operations the
-reconciler's code really calls, so that it cannot drift from the code.
+"""The least-privilege IAM policy of each role, generated from the grant table (reconciler/aws/iam_grants.py)
+and the manifests: which accounts play which roles, in which Regions, with which keys, roles and table.
 
-Operations are found in the source of the `reconciler` package (not the sandbox, which implements them):
-operation names written as strings (the planner's actions, e.g. "CreateModelCopyJob") and client method
-calls / paginators (`bedrock.get_paginator("list_custom_models")`, `kms.describe_key(...)`), matched
-against botocore's service models. A name several services have (TagResource) goes to the services the
-module talks to. Each account then gets the subset its role needs:
-
-- every account read (environments, model sources): the read operations (List*, Get*, Describe*);
-- model source accounts: the RAM share operations;
-- environment accounts: the Bedrock write operations, accepting RAM invitations, and, for the KMS keys of
-  `kmsKeys`, what a model copy needs of its key (reconciler/data/bedrock-support.json);
-- the base credentials (the account that runs the reconciler): sts:AssumeRole on the roles, and the
-  organization and lock operations made with them.
+`called_operations` scans the package's source (not the sandbox, which implements the calls) for the AWS
+operations it calls: operation names written as strings (the planner's actions, e.g. "CreateModelCopyJob")
+and client method calls / paginators (`bedrock.get_paginator("list_custom_models")`), matched against
+botocore's service models. A test keeps the grant table equal to that scan, so the policy cannot drift
+from the code.
 """
 
 from __future__ import annotations
@@ -28,13 +21,23 @@ import botocore.session
 from botocore import xform_name
 
 import reconciler
-from reconciler.aws.preflight_common import support_data
+from reconciler import MANAGED_BY_TAG, MANAGED_BY_VALUE
+from reconciler.aws.iam_grants import ACTION_OF, GRANTS, Grant, Role
 from reconciler.manifests.model import Manifests
 
-SERVICES = ("bedrock", "bedrock-runtime", "ram", "kms", "organizations", "service-quotas", "sts", "dynamodb")
+SERVICES = (
+    "bedrock",
+    "bedrock-runtime",
+    "ram",
+    "kms",
+    "organizations",
+    "service-quotas",
+    "sts",
+    "dynamodb",
+)
 CLIENT_TYPES = {
     "bedrock": ("BedrockClient", "clients.bedrock(", '"bedrock"'),
-    "bedrock-runtime": ('"bedrock-runtime"',),
+    "bedrock-runtime": ('"bedrock-runtime"', "BedrockRuntimeClient"),
     "ram": ("RAMClient", "clients.ram(", '"ram"'),
     "kms": ("KMSClient", '"kms"'),
     "organizations": ("OrganizationsClient", '"organizations"'),
@@ -43,18 +46,9 @@ CLIENT_TYPES = {
     "dynamodb": ("DynamoDBClient", '"dynamodb"'),
 }
 EXCLUDED = ("sandbox",)
-READ_PREFIXES = ("Get", "List", "Describe")
-# Made with the base credentials, not the account roles.
-BASE_OPERATIONS = {("organizations", "ListAWSServiceAccessForOrganization"), ("sts", "AssumeRole")}
-BASE_SERVICES = ("dynamodb",)  # the apply lock's table lives in the account that runs the reconciler
-RECIPIENT_RAM = {"AcceptResourceShareInvitation", "GetResourceShareInvitations"}
 _PASCAL = re.compile(r"^[A-Z][A-Za-z0-9]{2,}$")
-# Smoke verification invokes through capacity only (reconciler/aws/verify.py). Converse is authorised by
-# the bedrock:InvokeModel action (Bedrock user guide, "Carry out a conversation with the Converse API
-# operations": "requires permissions for bedrock:InvokeModel").
-RUNTIME = "bedrock-runtime"
-IAM_ACTIONS = {(RUNTIME, "Converse"): "InvokeModel"}
-CAPACITY_RESOURCES = ("provisioned-model/*", "custom-model-deployment/*")
+POLICY_VERSION = "2012-10-17"
+TAG_PREFIX = MANAGED_BY_TAG.split(":", 1)[0] + ":*"
 
 
 @cache
@@ -73,6 +67,10 @@ def iam_prefix(service: str) -> str:
     """The IAM action prefix of a botocore service (its signing name: service-quotas -> servicequotas)."""
     model = botocore.session.get_session().get_service_model(service)
     return str(model.signing_name)
+
+
+def iam_action(service: str, operation: str) -> str:
+    return f"{iam_prefix(service)}:{ACTION_OF.get((service, operation), operation)}"
 
 
 def _names(tree: ast.AST) -> tuple[set[str], set[str]]:
@@ -114,88 +112,168 @@ def called_operations() -> frozenset[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for path in sorted(package.rglob("*.py")):
         relative = path.relative_to(package).parts
-        if relative[0] in EXCLUDED or path.name == "iam_policy.py":
+        if relative[0] in EXCLUDED or path.name in ("iam_policy.py", "iam_grants.py"):
             continue
         found |= module_operations(path.read_text(encoding="utf-8"))
     return frozenset(found)
 
 
-def iam_action(service: str, operation: str) -> str:
-    return f"{iam_prefix(service)}:{IAM_ACTIONS.get((service, operation), operation)}"
+# -- roles of an account --------------------------------------------------------------------------------
 
 
-def _actions(pairs: Iterable[tuple[str, str]]) -> list[str]:
-    return sorted({iam_action(service, operation) for service, operation in pairs})
+def account_roles(manifests: Manifests, account: str) -> set[Role]:
+    roles: set[Role] = set()
+    if any(e.account_id == account for e in manifests.environments):
+        roles |= {"reader", "target"}
+    if any(m.source_account == account for m in manifests.models):
+        roles |= {"reader", "source"}
+    if manifests.backend.lock_account == account:
+        roles.add("lock")
+    return roles
 
 
-def _statement(
-    sid: str, actions: list[str], resources: list[str], regions: list[str] | None
-) -> dict[str, Any]:
-    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
-    if regions:
-        statement["Condition"] = {"StringEquals": {"aws:RequestedRegion": regions}}
+def _regions(manifests: Manifests, account: str) -> list[str]:
+    regions: set[str] = set()
+    for environment in manifests.environments:
+        if environment.account_id == account:
+            regions.update(environment.regions)
+            for pin in environment.models:
+                model = manifests.model(pin.model)
+                if model is not None:
+                    regions.add(model.source_region)  # invitations and shared models show up there
+    regions |= {m.source_region for m in manifests.models if m.source_account == account}
+    if manifests.backend.lock_account == account:
+        regions.add(manifests.backend.lock_region)
+    return sorted(regions)
+
+
+def _partition(manifests: Manifests) -> str:
+    roles = [e.role_arn for e in manifests.environments]
+    return roles[0].split(":")[1] if roles else "aws"
+
+
+def _source_models(manifests: Manifests, account: str) -> list[str]:
+    """The modelArns this account shares (its own versions) or copies and serves (the versions it pins)."""
+    arns = {v.model_arn for m in manifests.models if m.source_account == account for v in m.versions}
+    for environment in manifests.environments:
+        if environment.account_id == account:
+            for pin in environment.models:
+                model = manifests.model(pin.model)
+                if model is not None:
+                    arns |= {v.model_arn for v in model.versions}
+    return sorted(arns)
+
+
+def _resources(
+    manifests: Manifests, account: str | None, kinds: tuple[str, ...], base: str | None
+) -> list[str]:
+    partition = _partition(manifests)
+    regions = _regions(manifests, account) if account else []
+    bedrock = {
+        "custom-model": "custom-model/*",
+        "model-copy-job": "model-copy-job/*",
+        "provisioned-model": "provisioned-model/*",
+        "custom-model-deployment": "custom-model-deployment/*",
+        "model-customization-job": "model-customization-job/*",
+        "evaluation-job": "evaluation-job/*",
+    }
+    if "*" in kinds:
+        return ["*"]
+    # Region by Region, each of the account's bedrock resource types in the grant's order.
+    found: list[str] = [
+        f"arn:{partition}:bedrock:{r}:{account}:{bedrock[kind]}"
+        for r in regions
+        for kind in kinds
+        if kind in bedrock
+    ]
+    for kind in kinds:
+        if kind == "foundation-model":
+            found += [f"arn:{partition}:bedrock:{r}::foundation-model/*" for r in regions]
+        elif kind == "source-models" and account:
+            found += _source_models(manifests, account)
+        elif kind == "resource-share":
+            found += [f"arn:{partition}:ram:{r}:{account}:resource-share/*" for r in regions]
+        elif kind == "resource-share-invitation":
+            found += [f"arn:{partition}:ram:{r}:*:resource-share-invitation/*" for r in regions]
+        elif kind == "own-keys":
+            found += [f"arn:{partition}:kms:{r}:{account}:key/*" for r in regions]
+        elif kind == "copy-keys":
+            found += sorted(
+                key for e in manifests.environments if e.account_id == account for key in e.kms_keys.values()
+            )
+        elif kind == "lock-table":
+            backend = manifests.backend
+            owner = backend.lock_account or base or "*"
+            found.append(f"arn:{partition}:dynamodb:{backend.lock_region}:{owner}:table/{backend.lock_table}")
+        elif kind == "roles":
+            roles = {e.role_arn for e in manifests.environments}
+            roles |= {m.source_role_arn for m in manifests.models if m.source_role_arn}
+            if manifests.backend.lock_role_arn:
+                roles.add(manifests.backend.lock_role_arn)
+            found += sorted(roles)
+    return list(dict.fromkeys(found))
+
+
+def _condition(manifests: Manifests, account: str | None, kinds: Iterable[str]) -> dict[str, Any]:
+    condition: dict[str, dict[str, Any]] = {}
+
+    def put(operator: str, key: str, value: Any) -> None:
+        condition.setdefault(operator, {})[key] = value
+
+    for kind in kinds:
+        if kind == "region" and account:
+            put("StringEquals", "aws:RequestedRegion", _regions(manifests, account))
+        elif kind == "managed":
+            put("StringEquals", f"aws:ResourceTag/{MANAGED_BY_TAG}", MANAGED_BY_VALUE)
+        elif kind == "create-tags":
+            put("StringEquals", f"aws:RequestTag/{MANAGED_BY_TAG}", MANAGED_BY_VALUE)
+            put("ForAllValues:StringLike", "aws:TagKeys", [TAG_PREFIX])
+        elif kind == "private-share":
+            put("Bool", "ram:RequestedAllowsExternalPrincipals", "false")
+            put("StringEquals", "ram:RequestedResourceType", "bedrock:CustomModel")
+        elif kind == "from-sources":
+            put(
+                "StringEquals",
+                "ram:ShareOwnerAccountId",
+                sorted({m.source_account for m in manifests.models}),
+            )
+    return condition
+
+
+def _statement(grant: Grant, manifests: Manifests, account: str | None, base: str | None) -> dict[str, Any]:
+    statement: dict[str, Any] = {
+        "Sid": grant.sid,
+        "Effect": "Allow",
+        "Action": sorted({iam_action(grant.service, operation) for operation in grant.operations}),
+        "Resource": _resources(manifests, account, grant.resources, base),
+    }
+    condition = _condition(manifests, account, grant.conditions)
+    if condition:
+        statement["Condition"] = condition
     return statement
 
 
+def role_policy(
+    manifests: Manifests, roles: Iterable[Role], account: str | None, base: str | None = None
+) -> dict[str, Any]:
+    wanted = set(roles)
+    statements = [_statement(grant, manifests, account, base) for grant in GRANTS if grant.role in wanted]
+    statements = [s for s in statements if s["Resource"]]  # e.g. no kmsKeys: no key statement
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
 def account_policies(manifests: Manifests) -> dict[str, dict[str, Any]]:
-    """Account id -> IAM policy document for its reconciler role; key "base" for the base credentials."""
-    operations = called_operations()
-    reads = {(s, o) for s, o in operations if o.startswith(READ_PREFIXES) and (s, o) not in BASE_OPERATIONS}
-    reads -= {(s, o) for s, o in reads if s in ("sts", *BASE_SERVICES)}
-    reads -= {("ram", o) for o in RECIPIENT_RAM}
-    writes = operations - reads - BASE_OPERATIONS - {(s, o) for s, o in operations if s == RUNTIME}
-    sources = {m.source_account: m for m in manifests.models}
-    regions: dict[str, set[str]] = {}
-    for environment in manifests.environments:
-        regions.setdefault(environment.account_id, set()).update(environment.regions)
-    for model in manifests.models:
-        regions.setdefault(model.source_account, set()).add(model.source_region)
-    policies: dict[str, dict[str, Any]] = {}
-    for account in sorted(regions):
-        where = sorted(regions[account])
-        owner = next((e for e in manifests.environments if e.account_id == account), None)
-        statements = [_statement("Read", _actions(reads), ["*"], None)]
-        if account in sources:
-            ram = {(s, o) for s, o in writes if s == "ram" and o not in RECIPIENT_RAM}
-            statements.append(_statement("ShareModels", _actions(ram), ["*"], where))
-        if owner is not None:
-            bedrock = {(s, o) for s, o in writes if s == "bedrock"}
-            statements.append(_statement("CopyAndServeModels", _actions(bedrock), ["*"], where))
-            if any(m.source_account != account for m in manifests.models):
-                statements.append(
-                    _statement(
-                        "AcceptShares", _actions(("ram", o) for o in sorted(RECIPIENT_RAM)), ["*"], where
-                    )
-                )
-            runtime = {(s, o) for s, o in operations if s == RUNTIME}
-            if runtime:  # `verify` and apply's verification: only through this account's capacity
-                capacity = [
-                    f"arn:aws:bedrock:{region}:{account}:{kind}"
-                    for region in where
-                    for kind in CAPACITY_RESOURCES
-                ]
-                statements.append(_statement("InvokeCapacity", _actions(runtime), capacity, None))
-            keys = sorted(owner.kms_keys.values())
-            if keys:
-                kms = list(support_data()["kms"]["targetKeyActions"])
-                statements.append(_statement("UseCopyKeys", sorted(kms), keys, None))
-        policies[account] = {"Version": "2012-10-17", "Statement": statements}
-    roles = sorted(
-        {e.role_arn for e in manifests.environments}
-        | {m.source_role_arn for m in manifests.models if m.source_role_arn}
-    )
-    base = [_statement("AssumeReconcilerRoles", ["sts:AssumeRole"], roles, None)]
-    organization = sorted(
-        {o for s, o in operations if s == "organizations" and ("organizations", o) in BASE_OPERATIONS}
-    )
-    if organization:
-        base.append(
-            _statement("ReadOrganization", _actions(("organizations", o) for o in organization), ["*"], None)
-        )
-    lock = {(s, o) for s, o in operations if s in BASE_SERVICES}
-    if lock:
-        base.append(_statement("ApplyLock", _actions(lock), ["*"], None))
-    policies["base"] = {"Version": "2012-10-17", "Statement": base}
+    """Account id -> IAM policy document for its reconciler role; key "base" for the base credentials (with
+    the lock's table when the lock has no account of its own)."""
+    accounts = {e.account_id for e in manifests.environments} | {m.source_account for m in manifests.models}
+    if manifests.backend.lock_account:
+        accounts.add(manifests.backend.lock_account)
+    policies = {
+        account: role_policy(manifests, sorted(account_roles(manifests, account)), account)
+        for account in sorted(accounts)
+    }
+    base_roles: list[Role] = ["base"] if manifests.backend.lock_account else ["base", "lock"]
+    policies["base"] = role_policy(manifests, base_roles, None)
     return policies
 
 
@@ -203,7 +281,19 @@ def role_of(manifests: Manifests, account: str) -> str:
     return manifests.role_for_account(account) or "(base credentials)"
 
 
-def allows(policy: Mapping[str, Any], service: str, operation: str) -> bool:
-    """Whether `policy` allows the action of (service, operation), ignoring resources and conditions."""
+def _statement_allows(statement: Mapping[str, Any], action: str, region: str | None) -> bool:
+    if action not in statement["Action"]:
+        return False
+    regions = statement.get("Condition", {}).get("StringEquals", {}).get("aws:RequestedRegion")
+    return region is None or regions is None or region in regions
+
+
+def allows(policy: Mapping[str, Any], service: str, operation: str, region: str | None = None) -> bool:
+    """Whether `policy` allows (service, operation) [in `region`, by its aws:RequestedRegion conditions];
+    resources and the other conditions are not evaluated here."""
     action = iam_action(service, operation)
-    return any(action in statement["Action"] for statement in policy["Statement"])
+    return any(_statement_allows(statement, action, region) for statement in policy["Statement"])
+
+
+def granted_actions(policy: Mapping[str, Any]) -> set[str]:
+    return {action for statement in policy["Statement"] for action in statement["Action"]}

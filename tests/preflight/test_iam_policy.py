@@ -26,10 +26,39 @@ def test_policy_command_prints_one_policy_per_account(repo: Repo, capsys: pytest
     assert sorted(documents) == sorted([seed.DEV, seed.STAGING, seed.PROD, "base"])
     assert documents[seed.PROD]["role"] == f"arn:aws:iam::{seed.PROD}:role/BedrockGitOpsReconciler"
     prod = {s["Sid"]: s for s in documents[seed.PROD]["policy"]["Statement"]}
-    assert "ShareModels" not in prod  # prod owns no model
+    assert "CreatePrivateShares" not in prod  # prod owns no model
     key = f"arn:aws:kms:us-east-1:{seed.PROD}:key/{seed.PROD_KEYS['us-east-1']}"
     assert prod["UseCopyKeys"]["Resource"] == [key]
-    assert prod["CopyAndServeModels"]["Condition"] == {"StringEquals": {"aws:RequestedRegion": ["us-east-1"]}}
+    regions = sorted(next(e.regions for e in load_manifests(repo.root).environments if e.name == "prod"))
+    managed = {"aws:ResourceTag/bedrock-gitops:managed-by": "bedrock-gitops"}
+    assert prod["ChangeManagedResources"]["Condition"] == {
+        "StringEquals": {"aws:RequestedRegion": [*sorted({*regions, "us-east-1"})], **managed}
+    }
+    assert prod["CreateCopies"]["Condition"]["StringEquals"]["aws:RequestTag/bedrock-gitops:managed-by"] == (
+        "bedrock-gitops"
+    )
+    assert prod["CreateCopies"]["Condition"]["ForAllValues:StringLike"] == {
+        "aws:TagKeys": ["bedrock-gitops:*"]
+    }
+    dev = {s["Sid"]: s for s in documents[seed.DEV]["policy"]["Statement"]}
+    assert dev["CreatePrivateShares"]["Condition"]["Bool"] == {
+        "ram:RequestedAllowsExternalPrincipals": "false"
+    }
+    assert dev["CreatePrivateShares"]["Condition"]["StringEquals"]["ram:RequestedResourceType"] == (
+        "bedrock:CustomModel"
+    )
+    base = {s["Sid"]: s for s in documents["base"]["policy"]["Statement"]}
+    assert base["ApplyLock"]["Resource"] == ["arn:aws:dynamodb:us-east-1:*:table/bedrock-gitops-locks"]
+    assert "*" not in base["AssumeReconcilerRoles"]["Resource"]
+    code, terraform, _ = run(capsys, "policy", "--root", str(repo.root), "--format", "terraform")
+    assert code == 0
+    assert f'resource "aws_iam_role_policy" "bedrock_gitops_account_{seed.PROD}" {{' in terraform
+    assert '  role   = "BedrockGitOpsReconciler"' in terraform
+    code, template, _ = run(capsys, "policy", "--root", str(repo.root), "--format", "cloudformation")
+    assert code == 0
+    stack = json.loads(template)[seed.PROD]["Resources"]["BedrockGitOpsPolicy"]
+    assert stack["Type"] == "AWS::IAM::RolePolicy"
+    assert stack["Properties"]["PolicyDocument"] == documents[seed.PROD]["policy"]
     code, text, _ = run(capsys, "policy", "--root", str(repo.root))
     assert f"## {seed.PROD} (prod): attach to arn:aws:iam::{seed.PROD}:role/BedrockGitOpsReconciler" in text
 
