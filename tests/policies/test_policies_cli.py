@@ -51,7 +51,9 @@ def test_a_pr_pinning_prod_to_a_version_staging_does_not_run_is_rejected(
         "staging has reached"
     )
     assert "How to fix: promote financial-analyst v3 to staging first" in out
-    assert "Plan blocked by 1 policy/preflight error" in out
+    # v3 is released in the manifests only: its modelArn is not in the source account (preflight error).
+    assert "[preflight/source-model]" in out
+    assert "Plan blocked by 2 policy/preflight errors" in out
     assert "it was not saved" in err
     assert not planfile.exists()
 
