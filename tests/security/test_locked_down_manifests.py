@@ -22,7 +22,7 @@ __all__ = ["repo"]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BACKEND = "environments/backend.yaml"
 MODEL = "models/financial-analyst.yaml"
-V1 = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.titan-text-express-v1:0:8k/fa1v1a2b3c4d"
+V1 = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-pro-v1:0:300k/fa1v1a2b3c4d"
 
 
 def errors_of(root: Path) -> list[str]:
@@ -66,7 +66,7 @@ def test_a_lock_role_without_the_lock_account_is_refused(repo: Repo) -> None:
         (V1 + "x", False),
         ("x" + V1, False),
         (V1.replace("fa1v1a2b3c4d", "FA1V1A2B3C4D"), False),
-        (V1.replace("amazon.titan-text-express-v1:0:8k", "imported"), False),
+        (V1.replace("amazon.nova-pro-v1:0:300k", "imported"), False),
     ],
 )
 def test_model_arn_pattern_is_botocores_matched_in_full(arn: str, valid: bool) -> None:

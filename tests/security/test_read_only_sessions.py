@@ -25,9 +25,7 @@ from reconciler.sandbox.session_policies import refusal
 from tests.apply.support import make_estate
 
 DEV, PROD = "111122223333", "777788889999"
-SOURCE_MODEL = (
-    "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.titan-text-express-v1:0:8k/fa1v1a2b3c4d"
-)
+SOURCE_MODEL = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-pro-v1:0:300k/fa1v1a2b3c4d"
 
 
 def role(account: str) -> str:
