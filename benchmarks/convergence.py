@@ -105,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     for sequence in range(args.sequences):
         run_sequence(args.seed * 1_000_003 + sequence, args.transitions, tally, args.verbose)
+        print(
+            f"[{time.monotonic() - started:7.1f} s] {tally.sequences} sequences, {tally.transitions} "
+            f"transitions, {len(tally.failures)} failed",
+            file=sys.stderr,
+            flush=True,
+        )
     wall = time.monotonic() - started
     print(f"sequences:         {tally.sequences}")
     print(f"transitions:       {tally.transitions}")
