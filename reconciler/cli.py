@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with set: KEY=VALUE settings to change; with advance: SECONDS; with fine-tune: MODEL",
     )
     # GitOps commands (issue 6) register themselves and their `run`.
-    from reconciler.commands import ci, comment, importer, policy
+    from reconciler.commands import ci, comment, importer, policy, schemas
 
     policy.add_parser(commands, _add_common)  # issue 5: least-privilege IAM policy per account
     comment.add_parser(commands, _add_common)
@@ -176,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     versions.add_parser(commands, _add_common, _add_aws)
     promote.add_parser(commands, _add_common, _add_aws)
     status.add_parser(commands, _add_common, _add_aws)
+    schemas.add_parser(commands, _add_common)  # issue 11: editor validation in manifests repositories
     return parser
 
 

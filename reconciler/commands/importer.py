@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from reconciler.adopt.build import Adoption, EnvironmentTarget, adopt
+from reconciler.commands.schemas import MODELINE, SCHEMA_FOLDER, write_schemas
 from reconciler.core.live import LiveState, Scope
 from reconciler.core.scopes import ScopeRead
 from reconciler.errors import ReconcilerError
@@ -20,7 +21,6 @@ from reconciler.manifests.load import load_manifests
 from reconciler.pipeline import aws_base_session, sandbox_requested
 
 _TARGET = re.compile(r"^(?P<name>[a-z0-9]+(-[a-z0-9]+)*)=(?P<account>[0-9]{12})$")
-SCHEMA_LINE = "# yaml-language-server: $schema=../schemas/{}.schema.json\n"
 IMPORTED_BY = "# Written by `bedrock-gitops import`; review it, then commit it.\n"
 
 
@@ -88,7 +88,7 @@ def shared_sandbox(root: Path) -> Path:
 
 def _dump(kind: str, document: dict[str, Any]) -> str:
     body = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, allow_unicode=True)
-    return SCHEMA_LINE.format(kind) + IMPORTED_BY + body
+    return MODELINE.format(kind) + IMPORTED_BY + body
 
 
 def write_adoption(adoption: Adoption, root: Path, *, force: bool) -> list[Path]:
@@ -104,7 +104,9 @@ def write_adoption(adoption: Adoption, root: Path, *, force: bool) -> list[Path]
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    return sorted(files)
+    # The modelines point at <root>/schemas/: write the schemas there, so that editors validate at once.
+    schemas = [path for path, changed in write_schemas(root / SCHEMA_FOLDER) if changed]
+    return sorted(files) + schemas
 
 
 def run(args: argparse.Namespace) -> int:

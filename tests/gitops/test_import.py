@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -65,6 +66,10 @@ def test_import_after_an_apply_reproduces_the_estate_and_plan_shows_no_changes(
     assert "Imported 2 models and 3 environments" in out
     prod = (adopted / "environments" / "prod.yaml").read_text()
     assert prod.startswith("# yaml-language-server: $schema=../schemas/environment.schema.json")
+    for manifest in [*adopted.glob("models/*.yaml"), *adopted.glob("environments/*.yaml")]:
+        target = manifest.read_text().splitlines()[0].split("$schema=", 1)[1]
+        schema = (manifest.parent / target).resolve()
+        assert json.loads(schema.read_text())["$id"].endswith(target.rsplit("/", 1)[1]), manifest
     assert "commitment: OneMonth" in prod
     assert "kmsKeys:" in prod
     assert main(["validate", "--root", str(adopted)]) == 0
