@@ -24,6 +24,8 @@ FOLDERS = {"models": "Model", "environments": "Environment"}
 # The one file of environments/ that holds the apply lock's settings instead of an environment.
 BACKEND_FILE = "environments/backend.yaml"
 SUFFIXES = (".yaml", ".yml")
+# The largest manifest read (README, "Limits"): real ones are a few kilobytes; a 10 MB one validates in ~4 s.
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 
 
 def manifest_files(root: Path) -> list[Path]:
@@ -64,6 +66,9 @@ def load_manifests(root: Path) -> Manifests:
     unusable_environments: set[str] = set()
     for path in files:
         name = path.relative_to(root).as_posix()
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            errors.append(_too_large(name, path.stat().st_size))
+            continue
         raw = path.read_bytes()
         digest.update(f"{name}\0{len(raw)}\0".encode())
         digest.update(raw)
@@ -101,6 +106,16 @@ def load_manifests(root: Path) -> Manifests:
         environments=tuple(sorted(environments, key=lambda e: e.name)),
         fingerprint=digest.hexdigest(),
         backend=backend,
+    )
+
+
+def _too_large(name: str, size: int) -> ManifestError:
+    return ManifestError(
+        name,
+        1,
+        1,
+        f"the file is {size:,} bytes; manifests are limited to {MAX_MANIFEST_BYTES:,} bytes",
+        "split it (one model or environment per file) or remove what does not belong in a manifest",
     )
 
 

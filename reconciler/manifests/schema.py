@@ -113,13 +113,16 @@ def _advice(document: LocatedDocument, error: ValidationError) -> ManifestError:
         return document.error(path, f"{where} is {error.instance!r}", f"write: {error.validator_value}")
     if validator_name == "type":
         expected = error.validator_value
-        hint = f"write a {expected}"
+        hint = f"write {_a(str(expected))}"
         if expected == "string" and isinstance(error.instance, int) and not isinstance(error.instance, bool):
-            hint = (
-                f'quote it: "{error.instance}" '
-                "(YAML reads unquoted digits as a number and drops leading zeros)"
+            typed = document.texts.get(path, str(error.instance))  # 011122223333 as typed, not as octal
+            hint = f'quote it: "{typed}" (YAML reads unquoted digits as a number'
+            hint += (
+                ": a leading 0 makes them octal)" if typed.startswith("0") else " and drops leading zeros)"
             )
-        return document.error(path, f"{where} must be a {expected}, not {_yaml_type(error.instance)}", hint)
+        return document.error(
+            path, f"{where} must be {_a(str(expected))}, not {_yaml_type(error.instance)}", hint
+        )
     if validator_name == "pattern":
         field = next((str(p) for p in reversed(path) if isinstance(p, str)), "")
         meaning, hint = PATTERN_ADVICE.get(
@@ -131,6 +134,10 @@ def _advice(document: LocatedDocument, error: ValidationError) -> ManifestError:
             path, f"{where}: {error.message}", _bound_hint(validator_name, error.validator_value)
         )
     return document.error(path, f"{where}: {error.message}", "see the schema in schemas/ for what is allowed")
+
+
+def _a(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
 
 
 def _bound_hint(validator_name: str, bound: Any) -> str:

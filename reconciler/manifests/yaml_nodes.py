@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -12,15 +12,22 @@ from reconciler.errors import ManifestError
 
 Path = tuple[str | int, ...]
 
+# Limits on what a manifest may hold (README, "Limits"); past them the file gets a located error instead of
+# a crash deep in the parser, the schema checks or Python's integer conversion.
+MAX_NESTING_DEPTH = 64  # mappings and lists inside each other; real manifests use under 10
+MAX_NUMBER_CHARACTERS = 100  # an unquoted number, as written; Python refuses ints over 4,300 digits
+
 
 @dataclass(frozen=True, slots=True)
 class LocatedDocument:
-    """One YAML document as plain data, plus the 1-based (line, column) of every key path's value and key."""
+    """One YAML document as plain data, plus the 1-based (line, column) of every key path's value and key,
+    and the text as written of every scalar YAML did not read as a string (011122223333 is an octal int)."""
 
     file: str
     data: Any
     values: dict[Path, tuple[int, int]]
     keys: dict[Path, tuple[int, int]]
+    texts: dict[Path, str] = field(default_factory=dict)
 
     def at(self, path: Path, *, key: bool = False) -> tuple[int, int]:
         """Location of the value at `path` (or of its key), else of the nearest enclosing value."""
@@ -45,6 +52,8 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def parse_document(file: str, text: str) -> LocatedDocument | ManifestError:
     try:
         nodes = list(yaml.compose_all(text, Loader=_LOADER))
+    except RecursionError:  # the pure-Python parser (no libyaml) recurses once per nesting level
+        return ManifestError(file, 1, 1, _TOO_DEEP, _TOO_DEEP_HINT)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -73,14 +82,15 @@ def parse_document(file: str, text: str) -> LocatedDocument | ManifestError:
         )
     values: dict[Path, tuple[int, int]] = {}
     keys: dict[Path, tuple[int, int]] = {}
+    texts: dict[Path, str] = {}
     # Aliases may repeat what the file holds, not explode it: a few levels of aliases of aliases
     # ("billion laughs") would otherwise expand to billions of values and hang the run.
     budget = [MIN_EXPANDED_VALUES + ALIAS_EXPANSION_FACTOR * _distinct_nodes(nodes[0])]
     try:
-        data = _to_python(file, nodes[0], (), values, keys, budget)
-    except _DuplicateKey as duplicate:
-        return duplicate.error
-    return LocatedDocument(file, data, values, keys)
+        data = _to_python(file, nodes[0], (), _Tables(values, keys, texts), budget)
+    except _StopConversion as stop:
+        return stop.error
+    return LocatedDocument(file, data, values, keys, texts)
 
 
 MIN_EXPANDED_VALUES = 100_000
@@ -102,25 +112,30 @@ def _distinct_nodes(root: yaml.Node) -> int:
     return len(seen)
 
 
-class _DuplicateKey(Exception):
+_TOO_DEEP = f"the manifest nests mappings and lists more than {MAX_NESTING_DEPTH} levels deep"
+_TOO_DEEP_HINT = "manifests need only a few levels; flatten the value (see the README's Limits)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    values: dict[Path, tuple[int, int]]
+    keys: dict[Path, tuple[int, int]]
+    texts: dict[Path, str]
+
+
+class _StopConversion(Exception):
     """A problem that stops the conversion (a duplicate key, an alias explosion), with its error."""
 
     def __init__(self, error: ManifestError) -> None:
         self.error = error
 
 
-def _to_python(
-    file: str,
-    node: yaml.Node,
-    path: Path,
-    values: dict[Path, tuple[int, int]],
-    keys: dict[Path, tuple[int, int]],
-    budget: list[int],
-) -> Any:
+def _to_python(file: str, node: yaml.Node, path: Path, tables: _Tables, budget: list[int]) -> Any:
+    values, keys = tables.values, tables.keys
     values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
     budget[0] -= 1
     if budget[0] < 0:
-        raise _DuplicateKey(
+        raise _StopConversion(
             ManifestError(
                 file,
                 node.start_mark.line + 1,
@@ -129,13 +144,19 @@ def _to_python(
                 "write the values out, or use an alias only for a small block that is repeated a few times",
             )
         )
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and len(path) >= MAX_NESTING_DEPTH:
+        raise _StopConversion(
+            ManifestError(
+                file, node.start_mark.line + 1, node.start_mark.column + 1, _TOO_DEEP, _TOO_DEEP_HINT
+            )
+        )
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            name = str(_scalar(key_node))
+            name = str(_scalar(file, key_node))
             if name in result:
                 first = keys[(*path, name)]
-                raise _DuplicateKey(
+                raise _StopConversion(
                     ManifestError(
                         file,
                         key_node.start_mark.line + 1,
@@ -145,19 +166,34 @@ def _to_python(
                     )
                 )
             keys[(*path, name)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[name] = _to_python(file, value_node, (*path, name), values, keys, budget)
+            result[name] = _to_python(file, value_node, (*path, name), tables, budget)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _to_python(file, item, (*path, index), values, keys, budget)
-            for index, item in enumerate(node.value)
+            _to_python(file, item, (*path, index), tables, budget) for index, item in enumerate(node.value)
         ]
-    return _scalar(node)
+    value = _scalar(file, node)
+    if not isinstance(value, str):
+        tables.texts[path] = str(node.value)
+    return value
 
 
-def _scalar(node: yaml.Node) -> Any:
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+
+
+def _scalar(file: str, node: yaml.Node) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         return str(node.value)
+    if node.tag in _NUMBER_TAGS and len(node.value) > MAX_NUMBER_CHARACTERS:
+        raise _StopConversion(
+            ManifestError(
+                file,
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                f"a number of {len(node.value)} characters: numbers are limited to {MAX_NUMBER_CHARACTERS}",
+                "quote it if it is text; no setting takes a number this long",
+            )
+        )
     # A bare constructor: a whole SafeLoader per scalar made large files crawl.
     value = yaml.constructor.SafeConstructor().construct_object(node, deep=True)
     # Dates stay text: manifests are JSON-shaped data (schemas, fingerprints, plan files).

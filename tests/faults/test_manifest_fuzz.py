@@ -3,6 +3,7 @@ problem at a file:line location, and makes no AWS call at all for invalid input.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -39,6 +40,11 @@ VALUES = st.one_of(
 )
 
 
+# Examples per property: a bounded profile in the test suite; benchmarks/fuzz_manifests.py runs the long one
+# (10,000 manifests) by setting BEDROCK_GITOPS_FUZZ_EXAMPLES.
+EXAMPLES = int(os.environ.get("BEDROCK_GITOPS_FUZZ_EXAMPLES", "40"))
+
+
 class NoAwsError(AssertionError):
     pass
 
@@ -55,11 +61,14 @@ def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("boto3.session.Session.__init__", refuse)
 
 
-def _repo_with(relative: str, text: str) -> Path:
+def _repo_with(relative: str, text: str | bytes) -> Path:
     root = Path(tempfile.mkdtemp(prefix="bgo-fuzz-"))
     for folder in ("models", "environments"):
         shutil.copytree(REPO / folder, root / folder)
-    (root / relative).write_text(text, encoding="utf-8", errors="surrogateescape")
+    if isinstance(text, bytes):
+        (root / relative).write_bytes(text)
+    else:
+        (root / relative).write_text(text, encoding="utf-8", errors="surrogateescape")
     return root
 
 
@@ -82,7 +91,10 @@ def _check_invalid(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 @settings(
-    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     relative=st.sampled_from(FILES),
@@ -113,7 +125,10 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]
 
 
 @settings(
-    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(relative=st.sampled_from(FILES), data=st.data())
 def test_structural_mutations_give_located_errors_and_no_aws_call(
@@ -130,3 +145,50 @@ def test_structural_mutations_give_located_errors_and_no_aws_call(
     else:
         parent[path[-1]] = data.draw(VALUES)
     _check_invalid(_repo_with(relative, yaml.safe_dump(document, allow_unicode=True)), capsys)
+
+
+# Values past the documented limits (README, "Limits") and around them: numbers of every length up to past
+# Python's 4,300-digit int limit, nesting past libyaml's own 1,000 levels, in lists and in mappings.
+HUGE_NUMBERS = st.builds(
+    lambda sign, digits, fraction: sign + digits + fraction,
+    st.sampled_from(["", "-", "+", "0", "0o", "0x"]),
+    st.integers(1, 6000).map(lambda n: "7" * n),
+    st.sampled_from(["", ".5", "e999", ".0e-99999"]),
+)
+DEEP_NESTING = st.builds(
+    lambda depth, opening, leaf: opening * depth + leaf + {"[": "]", "{a: ": "}"}[opening] * depth,
+    st.integers(1, 1200),
+    st.sampled_from(["[", "{a: "]),
+    st.sampled_from(["", "1", "x", "[]", "{}"]),
+)
+HOSTILE_VALUES = st.one_of(HUGE_NUMBERS, DEEP_NESTING, NASTY)
+ENCODINGS = st.sampled_from(
+    ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "latin-1", "cp1252", "shift_jis"]
+)
+
+
+def _encode(text: str, encoding: str) -> bytes:
+    return text.encode(encoding, errors="replace")
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(relative=st.sampled_from(FILES), data=st.data())
+def test_hostile_values_and_encodings_give_located_errors_and_no_aws_call(
+    relative: str, data: st.DataObject, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = (REPO / relative).read_text().splitlines(keepends=True)
+    settable = [index for index, line in enumerate(lines) if re.match(r"^\s*(- )?[\w-]+: \S", line)]
+    for _ in range(data.draw(st.integers(1, 3))):
+        index = data.draw(st.sampled_from(settable))
+        key = lines[index].split(": ", 1)[0]
+        lines[index] = f"{key}: {data.draw(HOSTILE_VALUES)}\n"
+    text = "".join(lines)
+    if data.draw(st.booleans()):
+        text = text.replace("\n", data.draw(st.sampled_from(["\r\n", "\r"])))
+    encoded = _encode(text, data.draw(ENCODINGS))
+    _check_invalid(_repo_with(relative, encoded), capsys)
