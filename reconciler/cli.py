@@ -152,13 +152,18 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="inspect, configure or reset the embedded simulated estate")
     _add_common(sandbox)
     sandbox.add_argument(
-        "action", choices=["status", "reset", "set", "advance", "fine-tune"], help="what to do"
+        "action", choices=["status", "reset", "set", "advance", "fine-tune", "delete"], help="what to do"
     )
     sandbox.add_argument(
         "settings",
         nargs="*",
         metavar="ARG",
-        help="with set: KEY=VALUE settings to change; with advance: SECONDS; with fine-tune: MODEL",
+        help="with set: KEY=VALUE settings to change; with advance: SECONDS; with fine-tune: MODEL; "
+        "with delete: a plan ADDRESS",
+    )
+    sandbox.add_argument("--json", action="store_true", help="with status: print the estate as JSON")
+    sandbox.add_argument(  # accepted like every other command's, so copied commands just work
+        "--sandbox", action="store_true", help="(always the sandbox; accepted for uniformity)"
     )
     # GitOps commands (issue 6) register themselves and their `run`.
     from reconciler.commands import ci, comment, importer, policy, schemas

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ReconcilerError
+from reconciler.sandbox import seed
 from reconciler.sandbox.estate import SandboxEstate, sandbox_directory
 from reconciler.sandbox.settings import DEFAULT_SETTINGS
 
 MAX_ADVANCE_SECONDS = 10 * 365 * 86400.0
+# What each seeded account plays in the example manifests (docs/ARCHITECTURE.md, "Sandbox estate").
+ACCOUNT_NAMES = {
+    seed.DEV: "dev (and the source of the fine-tuned models)",
+    seed.STAGING: "staging",
+    seed.PROD: "prod",
+}
 
 
 def parse_setting(text: str) -> tuple[str, Any]:
@@ -38,26 +44,6 @@ def parse_setting(text: str) -> tuple[str, Any]:
     return key, raw
 
 
-def _counts(state: dict[str, Any]) -> list[str]:
-    lines = []
-    for scope, kinds in sorted(state.get("bedrock", {}).items()):
-        jobs = Counter(job["status"] for job in kinds.get("copy_jobs", {}).values())
-        parts = [
-            f"{len(kinds.get('models', {}))} custom models",
-            "copy jobs " + (", ".join(f"{n} {s}" for s, n in sorted(jobs.items())) or "none"),
-            f"{len(kinds.get('throughputs', {}))} provisioned throughputs",
-            f"{len(kinds.get('deployments', {}))} deployments",
-        ]
-        tuning = Counter(job["status"] for job in kinds.get("customization_jobs", {}).values())
-        if tuning:
-            parts.append("fine-tuning jobs " + ", ".join(f"{n} {s}" for s, n in sorted(tuning.items())))
-        lines.append(f"  {scope}: " + "; ".join(parts))
-    shares = state.get("ram", {}).get("shares", {}).values()
-    active = sum(1 for share in shares if share["status"] == "ACTIVE")
-    lines.append(f"  RAM: {active} active shares")
-    return lines
-
-
 def run(args: argparse.Namespace) -> int:
     directory = sandbox_directory(args.root)
     if args.action in ("status", "reset") and args.settings:
@@ -67,6 +53,17 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.action == "fine-tune":
         return _fine_tune(args, directory)
+    if args.action == "delete":
+        if len(args.settings) != 1:
+            raise ReconcilerError(
+                "say what to delete: bedrock-gitops sandbox delete ADDRESS, "
+                "e.g. prod/us-east-1/financial-analyst/copy"
+            )
+        from reconciler.commands.sandbox_delete import delete
+
+        print(f"Deleted {delete(args.root, directory, args.settings[0])} (out of band, as drift).")
+        print("See what the reconciler makes of it: bedrock-gitops plan --sandbox")
+        return 0
     with SandboxEstate.open(directory) as estate:
         if args.action == "reset":
             estate.reset()
@@ -90,12 +87,15 @@ def run(args: argparse.Namespace) -> int:
                 )
             print(f"Simulated time is now {estate.advance(seconds).isoformat()}.")
         else:
-            state = estate.state_snapshot()
-            print(f"Sandbox: {directory}")
-            print(f"Simulated time: {estate.now().isoformat()}")
-            print("Settings: " + json.dumps(state["settings"], sort_keys=True))
-            print("Estate:")
-            print("\n".join(_counts(state)))
+            from reconciler.commands import sandbox_status
+
+            document = sandbox_status.as_json(
+                str(directory), estate.now().isoformat(), estate.state_snapshot()
+            )
+            if getattr(args, "json", False):
+                print(json.dumps(document, indent=2, sort_keys=True))
+            else:
+                print(sandbox_status.render(document, ACCOUNT_NAMES))
     return 0
 
 

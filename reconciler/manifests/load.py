@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from reconciler.errors import ManifestError, ManifestErrors
+from reconciler.errors import ManifestError, ManifestErrors, ReconcilerError
 from reconciler.manifests.build import build_backend, build_environment, build_model
 from reconciler.manifests.model import Backend, Environment, Manifests, Model
 from reconciler.manifests.policy_checks import policy_errors
@@ -41,6 +41,12 @@ def manifest_files(root: Path) -> list[Path]:
 
 def load_manifests(root: Path) -> Manifests:
     """The validated manifests under `root`, or ManifestErrors listing every problem found."""
+    if not root.is_dir():
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise ReconcilerError(
+            f"the repository folder {root} {what}; pass --root (or -C) the folder that holds models/ and "
+            "environments/, or run from it"
+        )
     files = manifest_files(root)
     if not files:
         raise ManifestErrors(

@@ -43,6 +43,8 @@ VALUES = st.one_of(
 # Examples per property: a bounded profile in the test suite; benchmarks/fuzz_manifests.py runs the long one
 # (10,000 manifests) by setting BEDROCK_GITOPS_FUZZ_EXAMPLES.
 EXAMPLES = int(os.environ.get("BEDROCK_GITOPS_FUZZ_EXAMPLES", "40"))
+# The long run counts the manifests checked (after `assume`) here, one line per manifest.
+TALLY = os.environ.get("BEDROCK_GITOPS_FUZZ_TALLY")
 
 
 class NoAwsError(AssertionError):
@@ -80,6 +82,9 @@ def _check_invalid(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
         out, err = capsys.readouterr()
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    if TALLY:
+        with open(TALLY, "a", encoding="utf-8") as tally:
+            tally.write("checked\n")
     assert code == 1
     assert "Traceback" not in out + err
     assert "Internal error" not in err

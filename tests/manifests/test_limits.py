@@ -133,3 +133,14 @@ def test_an_unquoted_account_id_without_a_leading_zero_keeps_its_digits(repo: Pa
     _edit(repo, "environments/prod.yaml", 'id: "777788889999"', "id: 777788889999")
     [error] = _errors(repo)
     assert 'quote it: "777788889999"' in error
+
+
+@pytest.mark.parametrize("command", [["validate"], ["plan", "--sandbox"]])
+def test_a_root_that_does_not_exist_says_so(
+    tmp_path: Path, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-repo"
+    assert main([*command, "--root", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert f"the repository folder {missing} does not exist; pass --root" in err
+    assert not missing.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -166,7 +167,12 @@ def test_sandbox_command(
     out = capsys.readouterr().out
     assert '"latency_seconds": 0.01' in out
     assert '"failing_copy_targets": ["444455556666/us-west-2"]' in out
-    assert "111122223333/us-east-1: 3 custom models" in out
+    assert "111122223333  dev (and the source of the fine-tuned models)" in out
+    assert out.count("fine-tuned model        111122223333  us-east-1") == 3
+    assert main(["sandbox", "status", "--json", "--sandbox"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert "777788889999" in document["accounts"]
+    assert {r["kind"] for r in document["resources"]} >= {"fine-tuned model", "provisioned throughput"}
     assert main(["sandbox", "set", "latency=1"]) == 1
     assert "did you mean 'latency_seconds'?" in capsys.readouterr().err
     assert main(["sandbox", "reset"]) == 0
