@@ -288,4 +288,5 @@ def test_a_plan_that_breaks_a_policy_is_commented_but_not_saved_and_fails_the_ch
     assert not out.exists()
     (body,) = _bodies(state, 12)
     assert "Plan blocked by 1 policy/preflight error(s)" in body
-    assert "| :no_entry: | error | maxModelUnits |" in body
+    assert "| 1 | :no_entry: error | maxModelUnits |" in body
+    assert "- **Fix** the policy/preflight errors above and push" in body
