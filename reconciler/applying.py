@@ -21,7 +21,7 @@ from pathlib import Path
 
 from reconciler.aws.clients import AwsClients
 from reconciler.aws.executor import ExecutionOptions, Progress, execute
-from reconciler.aws.lock import estate_lock
+from reconciler.aws.lock import LockInfo, estate_lock
 from reconciler.aws.steps import Clock
 from reconciler.aws.verify import tag_verified, verify_capacity
 from reconciler.core.apply_report import ApplyReport, report_path_problem, write_report
@@ -56,6 +56,8 @@ class ApplyRequest:
     options: ExecutionOptions = field(default_factory=ExecutionOptions)
     lock_reason: str = ""
     sandbox_dir: Path | None = None
+    # Seconds to wait while another apply holds the lock (0: fail at once, like Terraform's default).
+    lock_timeout: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,11 @@ def apply(
         reason = request.lock_reason or (
             f"apply {request.planfile}" if request.planfile is not None else "apply"
         )
-        with lock.held(reason) as held:
+
+        def waiting(holder: LockInfo, left: float) -> None:
+            announce(f"Waiting for the apply lock ({left:.0f} s left of --lock-timeout): {holder.describe()}")
+
+        with lock.held(reason, timeout=request.lock_timeout, on_wait=waiting) as held:
             announce(
                 f"Acquired the apply lock {held.lock_id} (table {settings.table}, {settings.region}); "
                 "it is released when apply ends."

@@ -42,6 +42,13 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def non_negative_seconds(text: str) -> float:
+    """argparse type: a finite number of seconds, 0 or more."""
+    if text.strip() in ("0", "0.0"):
+        return 0.0
+    return positive_seconds(text)
+
+
 def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--root",
@@ -127,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the JSON apply report here (default: PLANFILE.report.json)",
     )
     apply.add_argument("--lock-reason", metavar="TEXT", help="why this apply runs, shown to anyone it blocks")
+    apply.add_argument(
+        "--lock-timeout",
+        type=non_negative_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait up to SECONDS while another apply holds the lock, saying so every 10 s (default 0: "
+        "fail at once; CI's apply-merged waits 300)",
+    )
     apply.add_argument(
         "--poll-seconds",
         type=positive_seconds,

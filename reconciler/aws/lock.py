@@ -32,6 +32,8 @@ DEFAULT_TABLE = "bedrock-gitops-locks"
 DEFAULT_REGION = "us-east-1"
 DEFAULT_LOCK_KEY = "bedrock-gitops"
 DEFAULT_LEASE_SECONDS = 600
+# How often an apply waiting for the lock (--lock-timeout) looks again, and says it still waits.
+LOCK_RETRY_SECONDS = 10.0
 KEY_ATTRIBUTE = "LockKey"
 CREATE_TABLE_HINT = (
     "aws dynamodb create-table --table-name {table} --region {region} "
@@ -190,10 +192,41 @@ class DynamoDbLock:
             expires_at=float(item.get("ExpiresAt", {}).get("N", "0")),
         )
 
+    def acquire_waiting(
+        self,
+        reason: str,
+        owner: str | None = None,
+        *,
+        timeout: float = 0.0,
+        on_wait: Callable[[LockInfo, float], None] = lambda _holder, _left: None,
+        sleep: Callable[[float], None] = time.sleep,
+        retry_seconds: float | None = None,
+    ) -> LockInfo:
+        """Acquire, waiting up to `timeout` seconds while another apply holds the lock (Terraform's
+        -lock-timeout); `on_wait(holder, seconds_left)` before each wait. LockHeldError once time is up."""
+        deadline = self._wall_clock() + timeout
+        while True:
+            try:
+                return self.acquire(reason, owner)
+            except LockHeldError as held:
+                left = deadline - self._wall_clock()
+                if left <= 0:
+                    raise
+                on_wait(held.holder, left)
+                sleep(min(retry_seconds or LOCK_RETRY_SECONDS, left))
+
     @contextmanager
-    def held(self, reason: str, owner: str | None = None) -> Iterator[LockInfo]:
-        """Acquire, keep the lease renewed from a background thread, release on the way out."""
-        info = self.acquire(reason, owner)
+    def held(
+        self,
+        reason: str,
+        owner: str | None = None,
+        *,
+        timeout: float = 0.0,
+        on_wait: Callable[[LockInfo, float], None] = lambda _holder, _left: None,
+    ) -> Iterator[LockInfo]:
+        """Acquire (waiting up to `timeout`), keep the lease renewed from a background thread, release on
+        the way out."""
+        info = self.acquire_waiting(reason, owner, timeout=timeout, on_wait=on_wait)
         stop = threading.Event()
         keeper = threading.Thread(target=self._keep, args=(info, stop), daemon=True, name="lock-lease")
         keeper.start()

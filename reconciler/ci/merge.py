@@ -68,11 +68,12 @@ def fetch_reviewed_plan(github: GitHub, pull: dict[str, Any], destination: Path)
     return destination
 
 
-def run_apply_command(root: Path, *, sandbox: bool) -> Applier:
+def run_apply_command(root: Path, *, sandbox: bool, lock_timeout: float = 0.0) -> Applier:
     def apply(plan_file: Path, report: Path) -> int:
         from reconciler.cli import main
 
         argv = ["apply", str(plan_file), "--report", str(report), "--root", str(root)]
+        argv += ["--lock-timeout", str(lock_timeout)]
         return main([*argv, "--sandbox"] if sandbox else argv)
 
     return apply
@@ -83,7 +84,13 @@ def _post(github: GitHub, number: int, body: str) -> None:
 
 
 def apply_merged(
-    run: ActionsRun, root: Path, workdir: Path, *, sandbox: bool, applier: Applier | None = None
+    run: ActionsRun,
+    root: Path,
+    workdir: Path,
+    *,
+    sandbox: bool,
+    applier: Applier | None = None,
+    lock_timeout: float = 0.0,
 ) -> int:
     github = run.github()
     pull = merged_pull_request(github, run.sha)
@@ -111,7 +118,9 @@ def apply_merged(
         (reviewed_file, reviewed) if verdict.decision == "apply-reviewed" else (fresh_file, fresh.plan)
     )
     report_file = workdir / "apply-report.json"
-    code = (applier or run_apply_command(root, sandbox=sandbox))(plan_file, report_file)
+    code = (applier or run_apply_command(root, sandbox=sandbox, lock_timeout=lock_timeout))(
+        plan_file, report_file
+    )
     report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.is_file() else None
     context = build_context(
         plan,

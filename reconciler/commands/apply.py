@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
             max_workers=args.max_workers, poll_seconds=poll, timeout_seconds=args.timeout
         ),
         lock_reason=args.lock_reason or "",
+        lock_timeout=getattr(args, "lock_timeout", None) or 0.0,
     )
     interactive = sys.stdout.isatty() and not args.no_color
     progress = TerminalProgress() if interactive else LineProgress()

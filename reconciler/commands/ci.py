@@ -30,7 +30,11 @@ def run(args: argparse.Namespace) -> int:
         return _open_pr(actions, args)
     from reconciler.ci.merge import apply_merged
 
-    return apply_merged(actions, args.root, args.workdir, sandbox=sandbox)
+    return apply_merged(actions, args.root, args.workdir, sandbox=sandbox, lock_timeout=args.lock_timeout)
+
+
+# CI's apply waits for a lock held by another apply (or by a crashed one, until its lease runs out).
+APPLY_MERGED_LOCK_TIMEOUT = 300.0
 
 
 def add_parser(commands: Any, add_common: Any) -> None:
@@ -48,6 +52,14 @@ def add_parser(commands: Any, add_common: Any) -> None:
     parser.add_argument("-out", "--out", dest="out", type=Path, metavar="FILE", help="where to save the plan")
     parser.add_argument(
         "--workdir", type=Path, default=Path(".bedrock-gitops"), metavar="DIR", help="apply-merged's files"
+    )
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=APPLY_MERGED_LOCK_TIMEOUT,
+        metavar="SECONDS",
+        help="apply-merged: wait up to SECONDS for an apply that holds the lock (default "
+        f"{APPLY_MERGED_LOCK_TIMEOUT:.0f}; a crashed apply's lease runs out within 10 minutes)",
     )
     parser.add_argument(
         "--record",

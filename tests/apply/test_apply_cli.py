@@ -158,6 +158,22 @@ def test_a_failed_copy_job_makes_apply_exit_1_and_says_what_was_skipped(
     }
 
 
+def test_lock_timeout_shows_whom_it_waits_for_then_gives_up(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("reconciler.aws.lock.LOCK_RETRY_SECONDS", 0.5)
+    with SandboxEstate.open(repo.parent / "sandbox") as estate:
+        dynamodb = estate.session().client("dynamodb", region_name="us-east-1")
+        holder = DynamoDbLock(dynamodb, LockSettings()).acquire("release train 12", owner="ci on run 7")
+    argv = ["apply", "--sandbox", "--root", str(repo), "--auto-approve", "--lock-timeout", "3"]
+    code, _, err = run(capsys, *argv)
+    assert code == 1
+    assert "s left of --lock-timeout): lock " + holder.lock_id in err
+    assert err.index("Waiting for the apply lock (") < err.index("another apply is running")
+    assert f"another apply is running: lock {holder.lock_id}" in err
+    assert shares(repo) == 0
+
+
 def test_a_held_lock_blocks_apply_until_force_unlocked(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

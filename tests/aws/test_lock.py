@@ -85,3 +85,53 @@ def test_held_renews_and_releases(dynamodb: Any) -> None:
     with lock.held("context") as info:
         assert lock.current() == info
     assert lock.current() is None
+
+
+def test_lock_timeout_waits_for_a_crashed_holders_lease_and_says_so(dynamodb: Any) -> None:
+    clock = FakeWallClock()
+    settings = LockSettings(lease_seconds=600)
+    crashed = DynamoDbLock(dynamodb, settings, wall_clock=clock).acquire("crashed", owner="ci-run-1")
+    waits: list[tuple[str, float]] = []
+
+    def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    waiting = DynamoDbLock(dynamodb, settings, wall_clock=clock)
+    taken = waiting.acquire_waiting(
+        "ci-run-2",
+        timeout=900,
+        on_wait=lambda holder, left: waits.append((holder.lock_id, left)),
+        sleep=sleep,
+        retry_seconds=60,
+    )
+    assert taken.lock_id != crashed.lock_id
+    # A look a minute until the 600 s lease has run out (at 660 s), each saying whose lock it waits for
+    # and how long it still waits.
+    assert [lock_id for lock_id, _ in waits] == [crashed.lock_id] * 11
+    assert [left for _, left in waits[:2]] == [900, 840]
+
+
+def test_lock_timeout_gives_up_with_the_holder_once_time_is_up(dynamodb: Any) -> None:
+    clock = FakeWallClock()
+    holder = DynamoDbLock(dynamodb, LockSettings(), wall_clock=clock).acquire("long apply", owner="alice")
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    with pytest.raises(LockHeldError) as refused:
+        DynamoDbLock(dynamodb, LockSettings(), wall_clock=clock).acquire_waiting(
+            "next", timeout=25, on_wait=lambda _h, left: waits.append(left), sleep=sleep, retry_seconds=10
+        )
+    assert refused.value.holder.lock_id == holder.lock_id
+    assert waits == [25, 15, 5]
+
+
+def test_no_lock_timeout_fails_at_once(dynamodb: Any) -> None:
+    DynamoDbLock(dynamodb, LockSettings()).acquire("first")
+
+    def no_sleep(_seconds: float) -> None:
+        raise AssertionError("waited without a --lock-timeout")
+
+    with pytest.raises(LockHeldError):
+        DynamoDbLock(dynamodb, LockSettings()).acquire_waiting("second", sleep=no_sleep)
