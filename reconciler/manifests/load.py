@@ -104,7 +104,7 @@ def load_manifests(root: Path) -> Manifests:
     errors.extend(backend_errors(backend))
     errors.extend(policy_errors(environments, unusable_environments=unusable_environments))
     for environment in environments:
-        errors.extend(verify_errors(environment))
+        errors.extend(verify_errors(environment, {model.name for model in models} | unusable_models))
     if errors:
         raise ManifestErrors(errors)
     return Manifests(

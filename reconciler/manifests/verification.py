@@ -5,7 +5,7 @@ model is pinned here with capacity, regexes compile, JSON Schemas are valid, min
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -84,14 +84,20 @@ def build_verify(data: Mapping[str, Any], where: Any) -> dict[str, VerifySpec]:
     return specs
 
 
-def verify_errors(environment: Environment) -> list[ManifestError]:
-    """What is wrong in `spec.verify` beyond the schema, each located with how to fix it."""
+def verify_errors(
+    environment: Environment, known_models: Collection[str] | None = None
+) -> list[ManifestError]:
+    """What is wrong in `spec.verify` beyond the schema, each located with how to fix it. A model the
+    environment does not pin (now) is no error, so a pin can be removed without its checks: only a name no
+    model has (`known_models`) is, and checks of a pin without capacity are refused (nothing to invoke)."""
     errors: list[ManifestError] = []
     pins = {pin.model: pin for pin in environment.models}
     for model, spec in environment.verify.items():
         where = spec.location or environment.location
         pin = pins.get(model)
-        if pin is None:
+        if pin is None and known_models is not None and model in known_models:
+            pass
+        elif pin is None:
             errors.append(
                 ManifestError(
                     where.file,
