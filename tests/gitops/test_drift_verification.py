@@ -10,7 +10,7 @@ from reconciler.sandbox.estate import SandboxEstate
 from tests.gitops.conftest import ActionsEnv
 from tests.gitops.fake_github import FakeState
 from tests.gitops.test_ci_steps import MERGE, _sandbox_applier
-from tests.verify.test_verify_flow import STAGING_VERIFY
+from tests.verify.test_verify_flow import STAGING_VERIFY, without_verify
 
 
 def test_capacity_that_stopped_answering_is_drift(
@@ -22,7 +22,7 @@ def test_capacity_that_stopped_answering_is_drift(
 ) -> None:
     state, _ = fake_github
     staging = manifests_repo / "environments" / "staging.yaml"
-    staging.write_text(staging.read_text() + STAGING_VERIFY)
+    staging.write_text(without_verify(staging.read_text()) + STAGING_VERIFY)
     plan = tmp_path / "plan.json"
     assert main(["plan", "--sandbox", "--root", str(manifests_repo), "-out", str(plan)]) == 0
     assert _sandbox_applier(manifests_repo, sandbox_dir, [])(plan, tmp_path / "report.json") == 0
