@@ -136,15 +136,7 @@ def _native_response(base_model_id: str, prompt: str, text: str) -> dict[str, An
             "inputTextTokenCount": tokens_in,
             "results": [{"tokenCount": tokens_out, "outputText": text, "completionReason": "FINISH"}],
         }
-    return {
-        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
-        "stopReason": "end_turn",
-        "usage": {
-            "inputTokens": tokens_in,
-            "outputTokens": tokens_out,
-            "totalTokens": tokens_in + tokens_out,
-        },
-    }
+    return _converse_answer(text, tokens_in, tokens_out)
 
 
 def invoke_model(call: Call) -> dict[str, Any]:
@@ -173,6 +165,11 @@ def converse(call: Call) -> dict[str, Any]:
     prompt = _texts(messages[-1].get("content")) if messages else ""
     text, latency = _answer(str(model["name"]), prompt, _behaviour(call, _identities(call, model_arn, model)))
     tokens_in, tokens_out = len(prompt.split()), len(text.split())
+    return {**_converse_answer(text, tokens_in, tokens_out), "metrics": {"latencyMs": latency}}
+
+
+def _converse_answer(text: str, tokens_in: int, tokens_out: int) -> dict[str, Any]:
+    """The Converse response shape, also what the Nova native format answers with."""
     return {
         "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
         "stopReason": "end_turn",
@@ -181,7 +178,6 @@ def converse(call: Call) -> dict[str, Any]:
             "outputTokens": tokens_out,
             "totalTokens": tokens_in + tokens_out,
         },
-        "metrics": {"latencyMs": latency},
     }
 
 

@@ -43,6 +43,7 @@ from reconciler.pipeline import make_plan
 from reconciler.sandbox.clock import SandboxClock
 from reconciler.sandbox.estate import RECORD_ENV_VAR, SandboxEstate
 from reconciler.sandbox.replay import invalid_requests
+from tests.apply.support import live_duplicates
 
 REPO = Path(__file__).resolve().parents[2]
 MANAGED_BY = "bedrock-gitops:managed-by"
@@ -453,7 +454,7 @@ class Lifecycle:
 
     def check_safety(self) -> None:
         state = self.state()
-        doubled = _duplicates(state)
+        doubled = live_duplicates(state)
         if doubled:
             raise NotConverged(f"duplicates: {doubled}")
         now = self.unmanaged_resources()
@@ -569,24 +570,6 @@ def _source_arn(root: Path, model: str, version: str | None = None) -> str:
     versions = document["spec"]["versions"]
     chosen = next((v for v in versions if v["name"] == version), versions[0]) if version else versions[0]
     return str(chosen["modelArn"])
-
-
-def _duplicates(state: dict[str, Any]) -> dict[str, int]:
-    counts: Counter[str] = Counter()
-    for scope, parts in state["bedrock"].items():
-        for model in parts.get("models", {}).values():
-            counts[f"model {scope} {model['name']}"] += 1
-        for job in parts.get("copy_jobs", {}).values():
-            if job["status"] == "InProgress":
-                counts[f"copy-job {scope} {job['target_model_name']}"] += 1
-        for throughput in parts.get("throughputs", {}).values():
-            counts[f"throughput {scope} {throughput['name']}"] += 1
-        for deployment in parts.get("deployments", {}).values():
-            counts[f"deployment {scope} {deployment['name']}"] += 1
-    for share in state["ram"]["shares"].values():
-        if share["status"] == "ACTIVE":
-            counts[f"share {share['owner']}/{share['region']} {share['name']}"] += 1
-    return {what: count for what, count in counts.items() if count > 1}
 
 
 @contextmanager
