@@ -44,8 +44,8 @@ JUSTIFIED = {
     # The lock: a held lock is read (to say who holds it) and a long apply renews its lease.
     "dynamodb:GetItem": "reading who holds the lock (a second apply, force-unlock)",
     "dynamodb:UpdateItem": "renewing the lease of an apply longer than a third of it",
-    # Called only when the manifests declare them (spec.verify, versions discover), not in the examples.
-    "bedrock:InvokeModel": "apply's smoke checks (spec.verify)",
+    # Called only when the manifests declare them (versions discover, evidence.evaluationJobArn), not in the
+    # examples. (bedrock:InvokeModel is no exception: the examples declare spec.verify.)
     "bedrock:GetModelCustomizationJob": "versions discover",
     "bedrock:GetEvaluationJob": "preflight of a version's evidence.evaluationJobArn",
     # Repoints a deployment on a version bump: the examples bump a provisioned throughput.
