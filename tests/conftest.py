@@ -80,3 +80,18 @@ def sandbox(sandbox_dir: Path) -> Iterator[SandboxEstate]:
     with SandboxEstate.open(sandbox_dir) as estate:
         estate.update_settings(time_scale=0.0)
         yield estate
+
+
+@pytest.fixture
+def recorded(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """This test's own request record; appended to the suite's at the end, so that it is replayed too."""
+    suite = os.environ.get(RECORD_ENV_VAR)
+    mine = tmp_path / "requests"
+    monkeypatch.setenv(RECORD_ENV_VAR, str(mine))
+    yield mine
+    if suite:
+        with open(Path(suite) / f"requests-{request.module.__name__}-{os.getpid()}.jsonl", "a") as stream:
+            for path in sorted(mine.glob("*.jsonl")):
+                stream.write(path.read_text())

@@ -5,8 +5,6 @@ delete of a resource without our ownership tag, and no credentials in any output
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ from botocore.credentials import RefreshableCredentials
 from reconciler import MANAGED_BY_TAG, MANAGED_BY_VALUE
 from reconciler.cli import main
 from reconciler.manifests.load import load_manifests
-from reconciler.sandbox.estate import DIRECTORY_ENV_VAR, MANAGEMENT_ACCOUNT, RECORD_ENV_VAR
+from reconciler.sandbox.estate import DIRECTORY_ENV_VAR, MANAGEMENT_ACCOUNT
 from tests.apply.support import Estate, make_estate
 
 DELETE_TARGETS = {
@@ -26,19 +24,6 @@ DELETE_TARGETS = {
     "DeleteResourceShare": "resourceShareArn",
     "DisassociateResourceShare": "resourceShareArn",
 }
-
-
-@pytest.fixture
-def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """This test's own request record; appended to the suite's at the end, so that it is replayed too."""
-    suite = os.environ.get(RECORD_ENV_VAR)
-    mine = tmp_path / "requests"
-    monkeypatch.setenv(RECORD_ENV_VAR, str(mine))
-    yield mine
-    if suite:
-        with open(Path(suite) / f"requests-faults-{os.getpid()}.jsonl", "a") as stream:
-            for path in sorted(mine.glob("*.jsonl")):
-                stream.write(path.read_text())
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ Region, and nothing granted goes uncalled except the justified exceptions below.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +22,7 @@ from reconciler.aws.iam_policy import (
 )
 from reconciler.cli import main
 from reconciler.manifests.load import load_manifests
-from reconciler.sandbox.estate import DIRECTORY_ENV_VAR, RECORD_ENV_VAR
+from reconciler.sandbox.estate import DIRECTORY_ENV_VAR
 from tests.apply.support import make_estate
 
 # Granted but not called in this lifecycle, and why.
@@ -59,18 +57,6 @@ def test_the_grant_table_is_what_the_code_calls() -> None:
     implied = {(g.service, op) for g in GRANTS if g.implied for op in g.operations}
     assert sorted(called_operations() - granted - NO_PERMISSION_NEEDED) == []  # every call has a row
     assert sorted(granted - called_operations() - implied) == []  # every row is a call (or implied)
-
-
-@pytest.fixture
-def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    suite = os.environ.get(RECORD_ENV_VAR)
-    mine = tmp_path / "requests"
-    monkeypatch.setenv(RECORD_ENV_VAR, str(mine))
-    yield mine
-    if suite:
-        with open(Path(suite) / f"requests-iam-{os.getpid()}.jsonl", "a") as stream:
-            for path in sorted(mine.glob("*.jsonl")):
-                stream.write(path.read_text())
 
 
 def _requests(directory: Path) -> list[dict[str, Any]]:

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,25 +17,11 @@ from reconciler.applying import StalePlanError, TamperedPlanError
 from reconciler.core.planfile import plan_to_json
 from reconciler.core.saved_plan import plan_digest
 from reconciler.pipeline import make_plan
-from reconciler.sandbox.estate import RECORD_ENV_VAR
 from tests.apply.support import Estate, make_estate
 
 READS = ("List", "Get", "Describe")
 LOCK_OPERATIONS = {"PutItem", "DeleteItem", "UpdateItem"}
 Edit = Callable[[dict[str, Any]], None]
-
-
-@pytest.fixture
-def recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """This test's own request record; appended to the suite's at the end, so that it is replayed too."""
-    suite = os.environ.get(RECORD_ENV_VAR)
-    mine = tmp_path / "requests"
-    monkeypatch.setenv(RECORD_ENV_VAR, str(mine))
-    yield mine
-    if suite:
-        with open(Path(suite) / f"requests-tamper-{os.getpid()}.jsonl", "a") as stream:
-            for path in sorted(mine.glob("*.jsonl")):
-                stream.write(path.read_text())
 
 
 def writes(directory: Path) -> list[str]:
