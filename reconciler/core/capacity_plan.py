@@ -30,6 +30,28 @@ def _in_family(name: str, capacity_name: str) -> bool:
     )
 
 
+def managed_throughputs(capacity: DesiredCapacity, live: LiveState) -> list[LiveThroughput]:
+    """The capacity's throughput and those a resize made for it, except any tagged as not ours."""
+    scope = live.scope(capacity.account, capacity.region)
+    return [
+        t
+        for t in scope.throughputs
+        if _in_family(t.name, capacity.name) and (t.arn not in live.tags or is_managed(live.tags[t.arn]))
+    ]
+
+
+def _serving(capacity: DesiredCapacity, ours: list[LiveThroughput]) -> LiveThroughput | None:
+    wanted = (capacity.model_units, capacity.commitment)
+    matching = [t for t in ours if (t.model_units, t.commitment or "none") == wanted and t.status != "Failed"]
+    return next((t for t in matching if t.name == capacity.name), matching[0] if matching else None)
+
+
+def serving_throughput(capacity: DesiredCapacity, live: LiveState) -> LiveThroughput | None:
+    """The live throughput that is `capacity` (its units and commitment), under its own name or the name a
+    resize gave it: what apply keeps, verification invokes and soak reads the tags of."""
+    return _serving(capacity, managed_throughputs(capacity, live))
+
+
 class CapacityPlanning:
     """Mixed into the planner: uses its live state, copy targets, action list and warnings."""
 
@@ -72,12 +94,8 @@ class CapacityPlanning:
                 "alone. Rename or delete it, or tag it to adopt it."
             )
             return
-        ours = [t for t in family if t.arn not in self.live.tags or is_managed(self.live.tags[t.arn])]
-        wanted = (capacity.model_units, capacity.commitment)
-        matching = [
-            t for t in ours if (t.model_units, t.commitment or "none") == wanted and t.status != "Failed"
-        ]
-        live = next((t for t in matching if t.name == capacity.name), matching[0] if matching else None)
+        ours = managed_throughputs(capacity, self.live)
+        live = _serving(capacity, ours)
         self.claimed_capacity.update(t.arn for t in ours)
         if live is None:
             taken = {t.name for t in scope.throughputs}

@@ -16,6 +16,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from reconciler.core.capacity_plan import serving_throughput
 from reconciler.core.desired import DesiredCapacity, DesiredState
 from reconciler.core.live import LiveState
 from reconciler.manifests.model import Manifests
@@ -264,9 +265,12 @@ def capacity_to_invoke(
     capacity = target.capacity
     scope = live.scope(capacity.account, capacity.region)
     if capacity.kind == "provisioned":
-        throughput = next((t for t in scope.throughputs if t.name == capacity.name), None)
+        throughput = serving_throughput(capacity, live)
         if throughput is None:
-            return None, f"no provisioned throughput named {capacity.name} exists (apply it first)"
+            return None, (
+                f"no provisioned throughput named {capacity.name} (or a resize of it) of "
+                f"{capacity.model_units} units, commitment {capacity.commitment} exists (apply it first)"
+            )
         found: tuple[str, str, str, str] = (
             throughput.arn,
             throughput.status,

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from reconciler.core.capacity_plan import serving_throughput
 from reconciler.core.desired import DesiredCapacity, DesiredState
 from reconciler.core.findings import Finding
 from reconciler.core.live import LiveState, Scope
@@ -45,10 +46,12 @@ class SoakVerdict:
 
 
 def live_capacity_arn(live: LiveState, capacity: DesiredCapacity) -> str | None:
-    """The ARN of the live throughput/deployment that is `capacity` (found by its deterministic name)."""
+    """The ARN of the live throughput or deployment that is `capacity` (a throughput a resize made, too)."""
+    if capacity.kind == "provisioned":
+        throughput = serving_throughput(capacity, live)
+        return throughput.arn if throughput is not None else None
     scope = live.scope(capacity.account, capacity.region)
-    items = scope.throughputs if capacity.kind == "provisioned" else scope.deployments
-    return next((item.arn for item in items if item.name == capacity.name), None)
+    return next((d.arn for d in scope.deployments if d.name == capacity.name), None)
 
 
 def _soaking_pins(manifests: Manifests, environment: Environment) -> Iterator[tuple[ModelPin, Environment]]:

@@ -266,3 +266,19 @@ def test_a_resize_makes_a_new_throughput_then_removes_the_old_when_its_commitmen
     assert [(t["name"], t["units"], t["commitment"]) for t in east] == [
         ("prod-financial-analyst-2u-onemonth", 2, "OneMonth")
     ]
+
+
+def test_a_resized_throughput_is_the_one_verified(estate: Estate, capsys: pytest.CaptureFixture[str]) -> None:
+    """The resize's new throughput carries another name; verification and soak find it, not 'nothing'."""
+    converge(estate, capsys)
+    staging = estate.root / "environments" / "staging.yaml"
+    text = staging.read_text()
+    assert "modelUnits: 1\n" in text
+    text = text.replace("modelUnits: 1\n", "modelUnits: 2\n", 1).replace(
+        "maxModelUnits: 1\n", "maxModelUnits: 2\n"
+    )
+    staging.write_text(text)
+    converge(estate, capsys)  # exits 1 when a verification fails
+    code, out, err = cli(capsys, "verify", "--sandbox", "--root", str(estate.root))
+    assert code == 0, out + err
+    assert_no_changes(estate, capsys)
