@@ -9,6 +9,7 @@ import re
 import sys
 import traceback
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 from reconciler import __version__
@@ -215,9 +216,16 @@ def _in_same_mode(message: str, args: argparse.Namespace) -> str:
     return _SANDBOX_COMMANDS.sub(lambda m: f"{m.group(0)} --sandbox", message)
 
 
+@cache
+def _parser() -> argparse.ArgumentParser:
+    """One parser per process: building it (~150 arguments) costs more than a failing `validate`, and the
+    test suite and the fuzz run call main() thousands of times. Parsing leaves it unchanged."""
+    return build_parser()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args = _parser().parse_args(argv)
     except SystemExit as stop:  # --help, --version, or a usage error (argparse's 2 would read as "changes")
         return EXIT_OK if stop.code in (None, 0) else EXIT_ERROR
     if getattr(args, "no_color", False) or os.environ.get("NO_COLOR"):

@@ -6,11 +6,9 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence, Set
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from reconciler.errors import ManifestError
 from reconciler.manifests.model import Environment
+from reconciler.manifests.schema import json_schema_problem
 
 
 def policy_errors(
@@ -62,9 +60,8 @@ def policy_errors(
                         )
                     )
         if policies.required_evidence is not None:
-            try:
-                Draft202012Validator.check_schema(dict(policies.required_evidence))
-            except SchemaError as error:
+            error = json_schema_problem(policies.required_evidence)
+            if error is not None:
                 path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
                 key = f"policies.requiredEvidence{path}"
                 where = environment.where(key)

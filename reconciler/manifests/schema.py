@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any, cast
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import SchemaError, ValidationError
 
 from reconciler.errors import ManifestError
 from reconciler.manifests.yaml_nodes import LocatedDocument
@@ -63,6 +63,27 @@ def schema_text(name: str) -> str:
 @cache
 def validator(kind: str) -> Draft202012Validator:
     return Draft202012Validator(json.loads(schema_text(SCHEMA_FILES[kind])))
+
+
+# check_schema's verdicts on the users' own schemas (requiredEvidence, verify's expect.jsonSchema), by their
+# repr (which tells 1 from "1" and True from 1, unlike JSON): checking against the meta-schema costs ~15 ms,
+# and a long-lived process (the test suite, the 10,000-manifest fuzz run) loads the same schemas every time.
+_SCHEMA_VERDICTS: dict[str, SchemaError | None] = {}
+_SCHEMA_VERDICTS_KEPT = 256
+
+
+def json_schema_problem(schema: Mapping[str, Any]) -> SchemaError | None:
+    """Why `schema` is not a valid JSON Schema (draft 2020-12), or None when it is."""
+    key = repr(schema)
+    if key not in _SCHEMA_VERDICTS:
+        if len(_SCHEMA_VERDICTS) >= _SCHEMA_VERDICTS_KEPT:
+            _SCHEMA_VERDICTS.clear()
+        try:
+            Draft202012Validator.check_schema(dict(schema))
+            _SCHEMA_VERDICTS[key] = None
+        except SchemaError as error:
+            _SCHEMA_VERDICTS[key] = error
+    return _SCHEMA_VERDICTS[key]
 
 
 def schema_errors(document: LocatedDocument, kind: str) -> list[ManifestError]:

@@ -9,11 +9,9 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-
 from reconciler.errors import ManifestError
 from reconciler.manifests.model import Environment, Location
+from reconciler.manifests.schema import json_schema_problem
 
 PromptApi = Literal["converse", "invoke"]
 SOAK_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -152,16 +150,15 @@ def _prompt_errors(environment: Environment, model: str, prompt: VerifyPrompt) -
                 )
             )
     if prompt.expect.json_schema is not None:
-        try:
-            Draft202012Validator.check_schema(dict(prompt.expect.json_schema))
-        except SchemaError as error:
+        problem = json_schema_problem(prompt.expect.json_schema)
+        if problem is not None:
             errors.append(
                 ManifestError(
                     where.file,
                     where.line,
                     where.column,
                     f"verify.{model} prompt '{prompt.name}': expect.jsonSchema is not a valid JSON Schema: "
-                    f"{error.message}",
+                    f"{problem.message}",
                     "write a JSON Schema (draft 2020-12), e.g. {type: object, required: [answer]}",
                 )
             )

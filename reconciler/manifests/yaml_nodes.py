@@ -195,8 +195,38 @@ def _scalar(file: str, node: yaml.Node) -> Any:
             )
         )
     # A bare constructor: a whole SafeLoader per scalar made large files crawl.
-    value = yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    try:
+        value = yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, KeyError, AttributeError, TypeError, OverflowError):
+        # An explicit tag: unknown (`!0`, `!!python/object`) or a value it does not fit (`!!int abc`).
+        raise _StopConversion(_tag_error(file, node)) from None
+    if isinstance(value, bytes):  # !!binary: manifests are JSON-shaped, they hold no bytes
+        raise _StopConversion(_tag_error(file, node))
     # Dates stay text: manifests are JSON-shaped data (schemas, fingerprints, plan files).
     if isinstance(value, date | datetime):
         return node.value
     return value
+
+
+_STANDARD_TAG = "tag:yaml.org,2002:"
+
+
+def _tag_error(file: str, node: yaml.ScalarNode) -> ManifestError:
+    tag = str(node.tag)
+    shown = "!!" + tag.removeprefix(_STANDARD_TAG) if tag.startswith(_STANDARD_TAG) else tag
+    known = tag.startswith(_STANDARD_TAG) and tag.removeprefix(_STANDARD_TAG) in _VALUE_TAGS
+    message = (
+        f"{str(node.value)[:40]!r} is not a valid {shown} value"
+        if known and shown != "!!binary"
+        else f"the YAML tag '{shown}' is not supported in manifests"
+    )
+    return ManifestError(
+        file,
+        node.start_mark.line + 1,
+        node.start_mark.column + 1,
+        message,
+        "manifests take plain YAML values: remove the tag (quote the value if the '!' is part of the text)",
+    )
+
+
+_VALUE_TAGS = ("str", "int", "float", "bool", "null", "timestamp")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -51,11 +50,17 @@ class NoAwsError(AssertionError):
     pass
 
 
+# Every attempt to make an AWS client or send a request during the current example (the fixture refuses it
+# too; recording it as well means a caller that swallows the refusal still fails the property).
+AWS_ATTEMPTS: list[str] = []
+
+
 @pytest.fixture(autouse=True)
 def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any attempt to build an AWS client or send a request fails the test."""
 
     def refuse(*_: Any, **__: Any) -> None:
+        AWS_ATTEMPTS.append("an AWS client was made or called")
         raise NoAwsError("an AWS client was made or called for invalid manifests")
 
     monkeypatch.setattr("reconciler.aws.clients.AwsClients.__init__", refuse)
@@ -63,35 +68,57 @@ def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("boto3.session.Session.__init__", refuse)
 
 
-def _repo_with(relative: str, text: str | bytes) -> Path:
-    root = Path(tempfile.mkdtemp(prefix="bgo-fuzz-"))
+@pytest.fixture(scope="module")
+def scratch_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One copy of the example manifests for every example of the module: each example overwrites one file
+    and puts it back (copying and deleting a repository per example cost more than checking it)."""
+    root = tmp_path_factory.mktemp("bgo-fuzz")
     for folder in ("models", "environments"):
         shutil.copytree(REPO / folder, root / folder)
-    if isinstance(text, bytes):
-        (root / relative).write_bytes(text)
-    else:
-        (root / relative).write_text(text, encoding="utf-8", errors="surrogateescape")
     return root
 
 
-def _check_invalid(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def _check_invalid(root: Path, relative: str, text: str | bytes, capsys: pytest.CaptureFixture[str]) -> None:
+    """Plan `root` with `relative` replaced by `text`: exit 1, no traceback or internal error, every problem
+    at a file:line location, no AWS call. An example whose manifests are still valid (a mutation may leave
+    them so) is discarded; `validate` is asked only when plan did not pass, as a valid set makes plan reach
+    for AWS (refused here), which a passing plan never did."""
+    target = root / relative
+    original = target.read_bytes()
+    if isinstance(text, bytes):
+        target.write_bytes(text)
+    else:
+        target.write_text(text, encoding="utf-8", errors="surrogateescape")
+    AWS_ATTEMPTS.clear()
     try:
-        assume(main(["validate", "--root", str(root)]) != 0)  # a mutation may leave the manifests valid
         capsys.readouterr()
         code = main(["plan", "--sandbox", "--root", str(root), "--debug"])
         out, err = capsys.readouterr()
+        attempts = list(AWS_ATTEMPTS)
+        errors = [line for line in err.splitlines() if line and not line.startswith((" ", "\t"))]
+        problems = [line for line in errors if not re.search(r"^\d+ errors? in the manifests\.$", line)]
+        unlocated = [line for line in problems if not LOCATED.match(line)]
+        passed = (
+            code == 1
+            and not attempts
+            and "Traceback" not in out + err
+            and "Internal error" not in err
+            and problems
+            and not unlocated
+        )
+        if not passed:
+            assume(main(["validate", "--root", str(root)]) != 0)
+            capsys.readouterr()
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        target.write_bytes(original)
     if TALLY:
         with open(TALLY, "a", encoding="utf-8") as tally:
             tally.write("checked\n")
+    assert not attempts, err
     assert code == 1
     assert "Traceback" not in out + err
     assert "Internal error" not in err
-    errors = [line for line in err.splitlines() if line and not line.startswith((" ", "\t"))]
-    problems = [line for line in errors if not re.search(r"^\d+ errors? in the manifests\.$", line)]
     assert problems, err
-    unlocated = [line for line in problems if not LOCATED.match(line)]
     assert not unlocated, err
 
 
@@ -110,13 +137,16 @@ def _check_invalid(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ),
 )
 def test_text_mutations_give_located_errors_and_no_aws_call(
-    relative: str, edits: list[tuple[int, int, str]], capsys: pytest.CaptureFixture[str]
+    relative: str,
+    edits: list[tuple[int, int, str]],
+    scratch_repo: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     text = (REPO / relative).read_text()
     for position, removed, inserted in edits:
         at = position % (len(text) + 1)
         text = text[:at] + inserted + text[at + removed :]
-    _check_invalid(_repo_with(relative, text), capsys)
+    _check_invalid(scratch_repo, relative, text, capsys)
 
 
 def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -137,7 +167,7 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]
 )
 @given(relative=st.sampled_from(FILES), data=st.data())
 def test_structural_mutations_give_located_errors_and_no_aws_call(
-    relative: str, data: st.DataObject, capsys: pytest.CaptureFixture[str]
+    relative: str, data: st.DataObject, scratch_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     document = yaml.safe_load((REPO / relative).read_text())
     paths = [p for p in _paths(document) if p]
@@ -149,7 +179,7 @@ def test_structural_mutations_give_located_errors_and_no_aws_call(
         del parent[path[-1]]
     else:
         parent[path[-1]] = data.draw(VALUES)
-    _check_invalid(_repo_with(relative, yaml.safe_dump(document, allow_unicode=True)), capsys)
+    _check_invalid(scratch_repo, relative, yaml.safe_dump(document, allow_unicode=True), capsys)
 
 
 # Values past the documented limits (README, "Limits") and around them: numbers of every length up to past
@@ -184,7 +214,7 @@ def _encode(text: str, encoding: str) -> bytes:
 )
 @given(relative=st.sampled_from(FILES), data=st.data())
 def test_hostile_values_and_encodings_give_located_errors_and_no_aws_call(
-    relative: str, data: st.DataObject, capsys: pytest.CaptureFixture[str]
+    relative: str, data: st.DataObject, scratch_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lines = (REPO / relative).read_text().splitlines(keepends=True)
     settable = [index for index, line in enumerate(lines) if re.match(r"^\s*(- )?[\w-]+: \S", line)]
@@ -196,4 +226,4 @@ def test_hostile_values_and_encodings_give_located_errors_and_no_aws_call(
     if data.draw(st.booleans()):
         text = text.replace("\n", data.draw(st.sampled_from(["\r\n", "\r"])))
     encoded = _encode(text, data.draw(ENCODINGS))
-    _check_invalid(_repo_with(relative, encoded), capsys)
+    _check_invalid(scratch_repo, relative, encoded, capsys)
