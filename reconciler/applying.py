@@ -26,6 +26,7 @@ from reconciler.aws.steps import Clock
 from reconciler.aws.verify import tag_verified, verify_capacity
 from reconciler.core.apply_report import ApplyReport, report_path_problem, write_report
 from reconciler.core.plan import Action, Plan
+from reconciler.core.plan_scope import resolve_scope
 from reconciler.core.planfile import load_plan
 from reconciler.core.saved_plan import mismatches, plan_digest
 from reconciler.core.staleness import request_changes
@@ -58,6 +59,9 @@ class ApplyRequest:
     sandbox_dir: Path | None = None
     # Seconds to wait while another apply holds the lock (0: fail at once, like Terraform's default).
     lock_timeout: float = 0.0
+    # `--environment NAME...`: a partial apply (core/plan_scope.py). With a saved plan, its own scope is
+    # used, and names given here must be the same.
+    environments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,13 @@ def apply(
         )
     # From the command line; plan_with adds the manifests' own `prune: true`. A plan file has no say.
     prune = request.prune
+    # A saved plan is re-planned with exactly its scope (a scope that names no environment, or that the
+    # file's actions overstep, is refused by the tamper checks); names given here must be the same.
+    scope = (
+        saved.scope
+        if saved is not None and not request.environments
+        else resolve_scope(manifests, request.environments)
+    )
     with aws_clients(
         manifests, request.root, sandbox=request.sandbox, sandbox_dir=request.sandbox_dir
     ) as clients:
@@ -110,7 +121,9 @@ def apply(
                 f"Acquired the apply lock {held.lock_id} (table {settings.table}, {settings.region}); "
                 "it is released when apply ends."
             )
-            fresh = plan_with(manifests, clients, prune=prune, max_workers=request.options.max_workers).plan
+            fresh = plan_with(
+                manifests, clients, prune=prune, max_workers=request.options.max_workers, scope=scope
+            ).plan
             plan = fresh if saved is None else _checked_saved_plan(saved, fresh, manifests, request.planfile)
             _check_accounts(plan, manifests)
             _check_findings(fresh)  # the fresh verdict: a file's own findings are never trusted
@@ -137,13 +150,15 @@ def _checked_saved_plan(saved: Plan, fresh: Plan, manifests: Manifests, planfile
     """The saved plan, unless a part of it the fresh plan decides differs (core/saved_plan.py), or the
     requests it would send are no longer what a fresh plan sends (a job it waits for moving on is not a
     change; see core/staleness.py)."""
-    found = mismatches(saved, fresh, _declared_accounts(manifests))
+    environment_accounts = {env.name: env.account_id for env in manifests.environments}
+    found = mismatches(saved, fresh, _declared_accounts(manifests), environment_accounts)
     if found:
         listed = "\n".join(f"  {line}" for line in found)
         raise TamperedPlanError(
             f"the saved plan {planfile} does not match a fresh plan of the same manifests and AWS state; "
-            f"refusing it ({len(found)} part(s) differ: a file edited by hand, or a --prune that differs "
-            f"between plan and apply). Nothing was applied.\n{listed}\n{REPLAN_HINT}"
+            f"refusing it ({len(found)} part(s) differ: a file edited by hand, or a --prune or "
+            f"--environment that differs between plan and apply). Nothing was applied.\n"
+            f"{listed}\n{REPLAN_HINT}"
         )
     changes = request_changes(saved, fresh)
     if changes:

@@ -81,6 +81,20 @@ def _add_aws(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stats", action="store_true", help="print API calls per operation to stderr")
 
 
+def _add_prune_and_scope(parser: argparse.ArgumentParser, prune_help: str) -> None:
+    parser.add_argument("--prune", action="store_true", help=prune_help)
+    parser.add_argument(
+        "--environment",
+        "-e",
+        dest="environments",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="plan only this environment (repeatable): a PARTIAL plan, like Terraform's -target; other "
+        "environments are neither read nor changed (e.g. while one account is unreachable)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bedrock-gitops",
@@ -104,9 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 0 when there are no changes, 2 when there are, 1 on error",
     )
-    plan.add_argument(
-        "--prune", action="store_true", help="plan removal of managed resources no longer declared"
-    )
+    _add_prune_and_scope(plan, "plan removal of managed resources no longer declared")
 
     apply = commands.add_parser(
         "apply", help="make AWS match the manifests (a saved plan, or a fresh one after confirmation)"
@@ -119,9 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument(
         "-auto-approve", "--auto-approve", dest="auto_approve", action="store_true", help="do not ask"
     )
-    apply.add_argument(
-        "--prune", action="store_true", help="also remove managed resources no longer declared"
-    )
+    _add_prune_and_scope(apply, "also remove managed resources no longer declared")
     apply.add_argument(
         "--timeout",
         type=positive_seconds,

@@ -20,6 +20,13 @@ from reconciler.core.diff import compute_plan, tag_reads
 from reconciler.core.findings import sort_findings
 from reconciler.core.live import LiveState
 from reconciler.core.plan import Plan
+from reconciler.core.plan_scope import (
+    judged_environments,
+    resolve_scope,
+    scope_accounts,
+    scoped_findings,
+    within,
+)
 from reconciler.core.scopes import scopes_to_read
 from reconciler.manifests.load import load_manifests
 from reconciler.manifests.model import Manifests
@@ -65,12 +72,15 @@ def make_plan(
     prune: bool = False,
     max_workers: int = DEFAULT_MAX_WORKERS,
     sandbox_dir: Path | None = None,
+    environments: tuple[str, ...] = (),
 ) -> PlanResult:
+    """`environments`: a partial plan of these environments only (`--environment`, core/plan_scope.py)."""
     # Manifests are loaded and validated before any AWS client exists: invalid input never calls AWS.
     manifests = load_manifests(root)
+    scope = resolve_scope(manifests, environments)
     # A plan never writes: every role is assumed with the read-only session policy (aws/session_policy.py).
     with aws_clients(manifests, root, sandbox=sandbox, sandbox_dir=sandbox_dir, read_only=True) as clients:
-        return plan_with(manifests, clients, prune=prune, max_workers=max_workers)
+        return plan_with(manifests, clients, prune=prune, max_workers=max_workers, scope=scope)
 
 
 @contextmanager
@@ -119,31 +129,49 @@ def plan_with(
     *,
     prune: bool = False,
     max_workers: int = DEFAULT_MAX_WORKERS,
+    scope: tuple[str, ...] = (),
 ) -> PlanResult:
-    """Read the live state the manifests need through `clients` and compute the plan."""
+    """Read the live state the manifests need through `clients` and compute the plan; `scope`: only
+    these environments (a partial plan, core/plan_scope.py), () for the whole estate."""
     from reconciler.aws.discovery import discover, read_tags
 
-    desired = desired_state(manifests)
-    reads = scopes_to_read(manifests)
+    # A scoped plan also reads the environments its own are promoted from: the promotion and soak rules
+    # judge their state. It acts in (and reports removals of) the scope only.
+    judged = judged_environments(manifests, scope)
+    judged_desired = within(desired_state(manifests), manifests, judged)
+    desired = within(judged_desired, manifests, scope)
+    reads = scopes_to_read(manifests, judged)
     prune = prune or any(env.prune for env in manifests.environments)
     live = discover(clients, reads, max_workers=max_workers)
-    needed = tag_reads(desired, live)
+    needed = tag_reads(judged_desired, live)
     if needed:
         live = live.with_tags(read_tags(clients, needed, max_workers=max_workers))
-    plan = compute_plan(
-        desired, live, manifests_fingerprint=manifests.fingerprint, prune=prune, now=aws_now(clients)
-    )
+    now = aws_now(clients)
+
+    def planned(environments: tuple[str, ...], wanted: DesiredState) -> Plan:
+        return compute_plan(
+            wanted,
+            live,
+            manifests_fingerprint=manifests.fingerprint,
+            prune=prune,
+            now=now,
+            scope=scope,
+            scope_accounts=scope_accounts(manifests, environments),
+        )
+
+    plan = planned(scope, desired)
+    judged_plan = plan if judged == scope else planned(judged, judged_desired)
     # Policies judge the manifests and the plan (reconciler/policies), read-only preflight checks the
     # accounts (reconciler/aws/preflight.py); their findings travel in the plan.
     from reconciler.aws.preflight import run_preflight
     from reconciler.aws.soak_reads import soak_policy_findings
 
     findings = [
-        *evaluate_policies(manifests, desired, plan),
+        *evaluate_policies(manifests, judged_desired, judged_plan),
         *run_preflight(clients, manifests, desired, live, plan),
         # Soak time is a policy judged on live tags and AWS's clock (reconciler/policies/soak.py).
-        *soak_policy_findings(clients, manifests, desired, live, plan, max_workers=max_workers),
+        *soak_policy_findings(clients, manifests, judged_desired, live, judged_plan, max_workers=max_workers),
     ]
-    plan = dataclasses.replace(plan, findings=sort_findings(findings))
+    plan = dataclasses.replace(plan, findings=sort_findings(scoped_findings(findings, scope)))
     counts = clients.call_counts()
     return PlanResult(manifests, desired, live, plan, counts)

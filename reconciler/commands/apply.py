@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         ),
         lock_reason=args.lock_reason or "",
         lock_timeout=getattr(args, "lock_timeout", None) or 0.0,
+        environments=tuple(args.environments),
     )
     interactive = sys.stdout.isatty() and not args.no_color
     progress = TerminalProgress() if interactive else LineProgress()

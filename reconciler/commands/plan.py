@@ -21,6 +21,7 @@ def run(args: argparse.Namespace) -> int:
         sandbox=sandbox_requested(args.sandbox),
         prune=args.prune,
         max_workers=args.max_workers,
+        environments=tuple(args.environments),
     )
     plan = result.plan
     if args.json:

@@ -17,6 +17,7 @@ from reconciler.comment.pricing import CostEstimate, estimate
 from reconciler.comment.verification import VerificationView, verification_views
 from reconciler.core.findings import Finding, count_errors, sort_findings
 from reconciler.core.plan import Action, Plan, Removal
+from reconciler.core.plan_scope import partial_warning
 from reconciler.core.render import render_action
 from reconciler.core.saved_plan import plan_digest
 from reconciler.manifests.model import Manifests
@@ -193,7 +194,7 @@ def build_context(
         counts=plan.summary(),
         findings=finding_views(plan.findings if findings is None else findings),
         blocking_errors=count_errors(plan.findings if findings is None else findings),
-        warnings=plan.warnings,
+        warnings=((partial_warning(plan.scope),) if plan.scope else ()) + plan.warnings,
         groups=build_groups(plan, manifests, report),
         cost=estimate(plan),
         flows=tuple(flows),

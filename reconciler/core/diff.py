@@ -300,7 +300,11 @@ def compute_plan(
     manifests_fingerprint: str,
     prune: bool,
     now: datetime,
+    scope: tuple[str, ...] = (),
+    scope_accounts: frozenset[str] | None = None,
 ) -> Plan:
+    """`scope`/`scope_accounts`: a partial plan's environments and their accounts (core/plan_scope.py);
+    `desired` is already restricted to them, and removals are judged in those accounts only."""
     planner = _Planner(desired, live, now)
     for share in desired.shares:
         planner.share(share)
@@ -315,8 +319,12 @@ def compute_plan(
         now=now,
         pending=planner.actions,
         claimed=frozenset(planner.claimed_capacity),
+        accounts=scope_accounts,
     )
-    removals = [*planner.removals, *removals]
+    removals = [
+        *(r for r in planner.removals if scope_accounts is None or r.account in scope_accounts),
+        *removals,
+    ]
     actions = assign_waves([*planner.actions, *deletions])
     return Plan(
         actions=tuple(actions),
@@ -326,4 +334,5 @@ def compute_plan(
         created_at=now.isoformat().replace("+00:00", "Z"),
         prune=prune,
         warnings=tuple(planner.warnings),
+        scope=scope,
     )

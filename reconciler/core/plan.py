@@ -84,6 +84,12 @@ class Plan:
     warnings: tuple[str, ...] = ()
     # Policy and preflight findings (reconciler/core/findings.py), errors first; an error blocks the plan.
     findings: tuple[Finding, ...] = ()
+    # A partial plan's environments (`--environment`, core/plan_scope.py); () is the whole estate.
+    scope: tuple[str, ...] = ()
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.scope)
 
     @property
     def has_changes(self) -> bool:

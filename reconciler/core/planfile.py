@@ -10,7 +10,8 @@ The shape is documented (and checked on load) by schemas/plan.schema.json:
      "removals": [{"address", "kind", "account", "region", "arn", "reason", "blocked_by"}, ...],
      "warnings": ["..."],
      "findings": [{"rule", "severity", "message", "fix", "file", "line", "column", "environment", "account",
-                   "region"}, ...]}
+                   "region"}, ...],
+     "scope": {"environments": ["..."], "partial": true, "warning": "..."}}   (partial plans only)
 
 `findings` is optional on load (plans saved before policies existed have none).
 
@@ -34,6 +35,7 @@ from jsonschema import Draft202012Validator
 
 from reconciler.core.findings import Finding
 from reconciler.core.plan import PLAN_FORMAT_VERSION, Action, Plan, Ref, Removal
+from reconciler.core.plan_scope import partial_warning
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.schema import schema_text as packaged_schema_text
 
@@ -139,7 +141,13 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "removals": [removal_to_json(r) for r in plan.removals],
         "warnings": list(plan.warnings),
         "findings": [finding_to_json(f) for f in plan.findings],
+        # Only in a partial plan (`--environment`): whole-estate plans keep their shape.
+        **({"scope": scope_to_json(plan.scope)} if plan.scope else {}),
     }
+
+
+def scope_to_json(scope: tuple[str, ...]) -> dict[str, Any]:
+    return {"environments": list(scope), "partial": True, "warning": partial_warning(scope)}
 
 
 def plan_from_json(data: Mapping[str, Any]) -> Plan:
@@ -181,6 +189,8 @@ def plan_from_json(data: Mapping[str, Any]) -> Plan:
         format_version=data["format_version"],
         warnings=tuple(data["warnings"]),
         findings=tuple(finding_from_json(f) for f in data.get("findings", ())),
+        # The warning is derived from the environments on output, never read back.
+        scope=tuple(data["scope"]["environments"]) if "scope" in data else (),
     )
 
 

@@ -28,8 +28,11 @@ def plan_removals(
     now: datetime,
     pending: Sequence[Action],
     claimed: frozenset[str] = frozenset(),
+    accounts: frozenset[str] | None = None,
 ) -> tuple[list[Action], list[Removal]]:
-    """`claimed`: throughputs the capacity planner accounts for (a resize's old and new), never orphans."""
+    """`claimed`: throughputs the capacity planner accounts for (a resize's old and new), never orphans.
+    `accounts`: a scoped plan's accounts (core/plan_scope.py); a removal in any other account is neither
+    made nor reported (None: every account)."""
     deletions: list[Action] = []
     removals: list[Removal] = []
     capacity_by_scope: dict[tuple[str, str], set[str]] = {}
@@ -50,6 +53,8 @@ def plan_removals(
 
     def keep_or_delete(removal: Removal, action: Action | None) -> bool:
         """True when the plan deletes it."""
+        if accounts is not None and removal.account not in accounts:
+            return False  # outside a scoped plan: not ours to judge (core/plan_scope.py)
         if action is not None and allowed(removal.account) and not removal.blocked_by:
             deletions.append(action)
             return True

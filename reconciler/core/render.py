@@ -23,6 +23,7 @@ from typing import Any
 
 from reconciler.core.findings import Finding, count_errors
 from reconciler.core.plan import Action, Plan, Ref, Removal
+from reconciler.core.plan_scope import partial_warning
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "wait": "="}
 VERBS = {"create": "create", "update": "update", "delete": "destroy", "wait": "wait"}
@@ -147,7 +148,8 @@ def blocked_line(plan: Plan, *, color: bool) -> str | None:
 def render_plan(plan: Plan, *, color: bool) -> str:
     """The whole plan as text (no trailing newline); the same plan always gives the same text."""
     lines: list[str] = render_findings(plan.findings, color=color)
-    lines += [_paint("Warning: ", "33;1", color) + _clean(warning) for warning in plan.warnings]
+    warnings = ((partial_warning(plan.scope),) if plan.scope else ()) + plan.warnings
+    lines += [_paint("Warning: ", "33;1", color) + _clean(warning) for warning in warnings]
     if lines:
         lines.append("")
     if plan.actions:
@@ -170,6 +172,9 @@ def render_plan(plan: Plan, *, color: bool) -> str:
     blocked = blocked_line(plan, color=color)
     if blocked:
         lines.append(blocked)
+    if plan.scope:
+        # Said again last: the summary above counts these environments only.
+        lines.append(_paint(f"Partial plan: environments {', '.join(plan.scope)} only.", "33;1", color))
     return "\n".join(lines)
 
 

@@ -4,8 +4,9 @@
 and re-runs the policies and preflight checks. Whether the requests the file would send are still the ones
 a fresh plan sends is core/staleness.py's question; this module checks every other part of the file that
 the fresh plan decides, so that a file edited by hand (or by a compromised step) is refused, naming the
-part: its `prune`, its blocking findings, an account no manifest declares, a `wait` that is not a read or
-is not the fresh plan's, an action's dependencies. `plan_digest` is a checksum of the plan's canonical JSON
+part: its scope (a partial plan acts in its environments only), its `prune`, its blocking findings, an
+account no manifest declares, a `wait` that is not a read or is not the fresh plan's, an action's
+dependencies. `plan_digest` is a checksum of the plan's canonical JSON
 that the apply report and the pull-request comment carry, so that "the plan applied is the plan reviewed"
 can be checked by anyone holding both.
 
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from reconciler.core.findings import Finding
 from reconciler.core.plan import Action, Plan
+from reconciler.core.plan_scope import scope_problems
 from reconciler.core.planfile import action_to_json, plan_to_json
 
 # A wait only reads the job or resource it waits for (aws/steps.py runs an action by its operation).
@@ -34,10 +37,19 @@ def plan_digest(plan: Plan) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def mismatches(saved: Plan, fresh: Plan, declared_accounts: frozenset[str]) -> list[str]:
+def mismatches(
+    saved: Plan,
+    fresh: Plan,
+    declared_accounts: frozenset[str],
+    environment_accounts: Mapping[str, str] | None = None,
+) -> list[str]:
     """Each part of `saved` that does not match `fresh` (planned now from the same manifests), other than
-    the requests themselves (core/staleness.py), as one line naming the part; empty when none."""
-    found: list[str] = []
+    the requests themselves (core/staleness.py), as one line naming the part; empty when none.
+    `environment_accounts` (environment name -> account): to judge a partial plan's scope
+    (core/plan_scope.py)."""
+    found: list[str] = scope_problems(
+        saved.scope, fresh.scope, saved.actions, saved.removals, environment_accounts or {}
+    )
     if saved.prune != fresh.prune:
         found.append(
             f"prune: the file says {_json(saved.prune)}, but the manifests (spec.prune) and the apply "

@@ -16,14 +16,19 @@ class ScopeRead(NamedTuple):
     invitations: bool  # RAM invitations this account received here (recipients, in the source Region)
 
 
-def scopes_to_read(manifests: Manifests) -> dict[Scope, ScopeRead]:
+def scopes_to_read(manifests: Manifests, environments: tuple[str, ...] = ()) -> dict[Scope, ScopeRead]:
+    """`environments`: only what these environments need (a scoped plan's judged environments,
+    core/plan_scope.py): their accounts and Regions and the source scopes of the models they pin; () for
+    the whole estate."""
+    chosen = [e for e in manifests.environments if not environments or e.name in environments]
+    pinned = {pin.model for e in chosen for pin in e.models}
     flags: dict[Scope, tuple[bool, bool, bool]] = {}
 
     def want(scope: Scope, *, bedrock: bool = False, shares: bool = False, invitations: bool = False) -> None:
         old = flags.get(scope, (False, False, False))
         flags[scope] = (old[0] or bedrock, old[1] or shares, old[2] or invitations)
 
-    for environment in manifests.environments:
+    for environment in chosen:
         for region in environment.regions:
             want(Scope(environment.account_id, region), bedrock=True)
         for pin in environment.models:
@@ -32,6 +37,8 @@ def scopes_to_read(manifests: Manifests) -> dict[Scope, ScopeRead]:
                 # Invitations (and the shared model itself) show up in the share's Region.
                 want(Scope(environment.account_id, model.source_region), bedrock=True, invitations=True)
     for model in manifests.models:
+        if environments and model.name not in pinned:
+            continue
         # Reading the source scope's models also tells whether each version's ARN really exists.
         want(Scope(model.source_account, model.source_region), bedrock=True, shares=True)
     reads: dict[Scope, ScopeRead] = {}
