@@ -1,37 +1,76 @@
-"""The long convergence run (issue 10): `python -m benchmarks.convergence --sequences N [--transitions T]`.
+"""The long convergence run (issue 10): `python -m benchmarks.convergence --sequences N [--transitions T]
+[--workers W] [--only-seed S]`.
 
-Each sequence converges the example estate on a fresh sandbox, then makes T random transitions (manifest
-edits, out-of-band changes, faults, applies) with the model of tests/convergence/model.py, which checks
-every invariant after each apply; a sequence always ends with a clean apply and its checks. Prints:
-sequences, transitions, non-converged, duplicates, invalid requests (and token reuses), wall time.
+Each sequence converges the example estate on a fresh sandbox (its own temporary directory), then makes T
+random transitions (manifest edits, out-of-band changes, faults, applies) with the model of
+tests/convergence/model.py, which checks every invariant after each apply; a sequence always ends with a
+clean apply and its checks. Sequence i of a run has the seed `seed * 1_000_003 + i` whatever the number of
+workers, so a failure is re-run alone with `--only-seed S`. Workers are processes (the estate is CPU-bound
+Python); their results merge into one tally. Prints: sequences, transitions, non-converged, duplicates,
+invalid requests, token reuses, errors, wall time.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import multiprocessing
 import os
 import random
+import signal
 import sys
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
-from botocore.retries.standard import ExponentialBackoff
-
-from tests.convergence.model import (
-    CAPACITY_TYPES,
-    COMMITMENTS,
-    SEVEN_MONTHS,
-    VERSIONS,
-    Lifecycle,
-    NotConverged,
-    Tally,
-    lifecycle,
-)
-
+SEED_STRIDE = 1_000_003
 FAULTS = ("crash", "time", "throttle", "unreachable", "org-sharing-off", "failing-copy", "status-reads")
+# How a NotConverged message starts -> the tally column it counts in (anything else: non-converged).
+KINDS = {"duplicates": "duplicates", "invalid requests": "invalid requests", "token": "token reuses"}
+COLUMNS = ("non-converged", "duplicates", "invalid requests", "token reuses", "errors")
 
 
-def transitions(life: Lifecycle, rng: random.Random) -> list[Callable[[], str]]:
+@dataclass(frozen=True)
+class SequenceResult:
+    """One sequence's outcome: `failure` is None when every check held; `kind` is one of COLUMNS."""
+
+    seed: int
+    transitions: int
+    seconds: float
+    kind: str | None = None
+    failure: str | None = None
+
+
+@dataclass
+class Tally:
+    """What a run saw, merged over its workers."""
+
+    sequences: int = 0
+    transitions: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COLUMNS, 0))
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, result: SequenceResult) -> None:
+        self.sequences += 1
+        self.transitions += result.transitions
+        if result.kind is not None:
+            self.counts[result.kind] += 1
+            self.failures.append(f"seed {result.seed}: {result.failure}")
+
+
+def sequence_seeds(seed: int, sequences: int) -> list[int]:
+    return [seed * SEED_STRIDE + index for index in range(sequences)]
+
+
+def failure_kind(message: str) -> str:
+    return next((kind for prefix, kind in KINDS.items() if message.startswith(prefix)), "non-converged")
+
+
+def transitions(life: Any, rng: random.Random) -> list[Callable[[], str]]:
+    from tests.convergence.model import CAPACITY_TYPES, COMMITMENTS, SEVEN_MONTHS, VERSIONS
+
     index = rng.randrange(12)
     return [
         lambda: life.switch_version(index),
@@ -59,39 +98,38 @@ def transitions(life: Lifecycle, rng: random.Random) -> list[Callable[[], str]]:
     ]
 
 
-def run_sequence(seed: int, length: int, tally: Tally, verbose: bool) -> None:
+def run_sequence(seed: int, length: int) -> SequenceResult:
+    """One lifecycle of `length` random transitions from `seed`, between two clean applies."""
+    from tests.convergence.model import NotConverged, lifecycle
+
     rng = random.Random(seed)
     steps: list[str] = []
+    done = 0
+    started = time.monotonic()
+    kind: str | None = None
+    message = ""
     with lifecycle() as life:
         try:
             steps.append(life.apply_and_check(saved=False))
             for _ in range(length):
                 steps.append(rng.choice(transitions(life, rng))())
-                tally.transitions += 1
+                done += 1
             steps.append(life.apply_and_check(saved=False))
-        except NotConverged as failure:
-            text = str(failure)
-            if text.startswith("duplicates"):
-                tally.duplicates += 1
-            elif text.startswith("invalid requests"):
-                tally.invalid_requests += 1
-            elif text.startswith("token"):
-                tally.token_reuses += 1
-            else:
-                tally.non_converged += 1
-            tally.failures.append(f"seed {seed}: {text}\n    after: " + "\n    then: ".join(steps))
-            if verbose:
-                print(tally.failures[-1], file=sys.stderr)
-    tally.sequences += 1
+        except NotConverged as not_converged:
+            kind, message = failure_kind(str(not_converged)), str(not_converged)
+        except Exception:  # a crash of the product (or the model) fails the sequence, not the whole run
+            kind, message = "errors", traceback.format_exc(limit=-8)
+    if kind is None:
+        return SequenceResult(seed, done, time.monotonic() - started)
+    failure = f"{message}\n    after: " + "\n    then: ".join(steps)
+    return SequenceResult(seed, done, time.monotonic() - started, kind, failure)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sequences", type=int, default=100)
-    parser.add_argument("--transitions", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=10)
-    parser.add_argument("--verbose", action="store_true", help="print each failure as it happens")
-    args = parser.parse_args(argv)
+def prepare_process() -> None:
+    """Per process, once: fake credentials for the sandbox, botocore's backoff shortened, one botocore
+    data loader for every session, and Ctrl-C left to the parent (it stops the pool)."""
+    from botocore.retries.standard import ExponentialBackoff
+
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -99,29 +137,167 @@ def main(argv: list[str] | None = None) -> int:
     }.items():
         os.environ.setdefault(name, value)
     # Injected throttling costs botocore's real backoff; a hundredth of it keeps the run about the logic.
-    original = ExponentialBackoff.delay_amount
-    ExponentialBackoff.delay_amount = lambda self, context: original(self, context) / 100  # type: ignore[method-assign]
+    if not getattr(ExponentialBackoff.delay_amount, "shortened", False):
+        original = ExponentialBackoff.delay_amount
+
+        def shortened(self: ExponentialBackoff, context: Any) -> float:
+            return float(original(self, context)) / 100
+
+        shortened.shortened = True  # type: ignore[attr-defined]
+        ExponentialBackoff.delay_amount = shortened  # type: ignore[method-assign]
+    share_botocore_loader()
+    share_botocore_event_caches()
+    if multiprocessing.parent_process() is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class _SearchPaths(list[str]):
+    """A shared loader's search path: boto3 appends its own data folder once per Session."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+def share_botocore_loader() -> None:
+    """Every plan and apply makes new botocore sessions, and each session's loader reads and parses the
+    service models (JSON files of megabytes) again. The files do not change during a run: one loader per
+    process, whose caches serve every session, saves that CPU without changing a request or a check."""
+    import botocore.loaders
+    import botocore.session
+
+    create = botocore.loaders.create_loader
+
+    @functools.cache
+    def shared(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        loader = create(search_path_string)
+        loader._search_paths = _SearchPaths(loader.search_paths)  # type: ignore[attr-defined]
+        return loader
+
+    botocore.session.create_loader = shared
+
+
+def share_botocore_event_caches() -> None:
+    """Each client copies its session's event emitter, and with it starts two caches cold: the aliased
+    name of every event it emits, and whether each handler it registers takes **kwargs (inspect, per
+    handler). Both are pure functions of constants; one process-wide cache answers them after the first
+    client (about a quarter of a sequence's CPU before)."""
+    import botocore.compat
+    import botocore.hooks
+
+    hooks: Any = botocore.hooks  # the stubs know neither EventAliaser nor accepts_kwargs
+    emitter = hooks.EventAliaser
+    if getattr(emitter._alias_event_name, "shared", False):
+        return
+    alias = emitter._alias_event_name
+    aliased: dict[str, str] = {}
+
+    def shared_alias(self: Any, event_name: str) -> str:
+        standard = self.__dict__.get("_standard_aliases")
+        if standard is None:  # copies of an emitter copy botocore's alias table (never changed after)
+            standard = self._standard_aliases = self._event_aliases == hooks.EVENT_ALIASES
+        if not standard:
+            return str(alias(self, event_name))
+        found = aliased.get(event_name)
+        if found is None:
+            found = aliased[event_name] = alias(self, event_name)
+        return found
+
+    shared_alias.shared = True  # type: ignore[attr-defined]
+    emitter._alias_event_name = shared_alias
+
+    takes_kwargs: dict[object, bool] = {}
+
+    def accepts_kwargs(func: Any) -> bool:
+        key = getattr(func, "__func__", func)  # a bound method takes what its function takes
+        try:
+            return takes_kwargs[key]
+        except KeyError:
+            found = takes_kwargs[key] = bool(botocore.compat.accepts_kwargs(func))
+            return found
+        except TypeError:  # unhashable
+            return bool(botocore.compat.accepts_kwargs(func))
+
+    hooks.accepts_kwargs = accepts_kwargs
+
+
+def _run_one(job: tuple[int, int]) -> SequenceResult:
+    return run_sequence(*job)
+
+
+def run_all(
+    seeds: Iterable[int],
+    length: int,
+    workers: int,
+    runner: Callable[[tuple[int, int]], SequenceResult] = _run_one,
+) -> Iterator[SequenceResult]:
+    """Results as sequences finish (in any order with several workers); stopping the iteration stops the
+    workers."""
+    jobs = [(seed, length) for seed in seeds]
+    if workers <= 1:
+        prepare_process()
+        yield from map(runner, jobs)
+        return
+    context = multiprocessing.get_context("spawn")  # no fork of a parent's threads or mock state
+    pool = context.Pool(workers, initializer=prepare_process)
+    try:
+        yield from pool.imap_unordered(runner, jobs, chunksize=1)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def summary(tally: Tally, wall: float, workers: int, interrupted: bool) -> str:
+    lines = [
+        f"sequences:         {tally.sequences}" + ("  (interrupted)" if interrupted else ""),
+        f"transitions:       {tally.transitions}",
+        f"non-converged:     {tally.counts['non-converged']}",
+        f"duplicates:        {tally.counts['duplicates']}",
+        f"invalid requests:  {tally.counts['invalid requests']}",
+        f"token reuses:      {tally.counts['token reuses']}",
+        f"errors:            {tally.counts['errors']}",
+        f"wall time:         {wall:.1f} s",
+        f"workers:           {workers}",
+    ]
+    return "\n".join(lines + tally.failures[:5])
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sequences", type=int, default=100)
+    parser.add_argument("--transitions", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=10, help="sequence i runs with seed*1000003+i")
+    parser.add_argument("--only-seed", type=int, help="run the one sequence of this seed (as printed)")
+    parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    parser.add_argument("--verbose", action="store_true", help="print each failure as it happens")
+    args = parser.parse_args(argv)
+    seeds = [args.only_seed] if args.only_seed is not None else sequence_seeds(args.seed, args.sequences)
+    workers = max(1, min(args.workers, len(seeds)))
+    signal.signal(signal.SIGTERM, _stop)  # kill PID: stop the workers, print what was tallied
     tally = Tally()
     started = time.monotonic()
-    for sequence in range(args.sequences):
-        run_sequence(args.seed * 1_000_003 + sequence, args.transitions, tally, args.verbose)
-        print(
-            f"[{time.monotonic() - started:7.1f} s] {tally.sequences} sequences, {tally.transitions} "
-            f"transitions, {len(tally.failures)} failed",
-            file=sys.stderr,
-            flush=True,
-        )
-    wall = time.monotonic() - started
-    print(f"sequences:         {tally.sequences}")
-    print(f"transitions:       {tally.transitions}")
-    print(f"non-converged:     {tally.non_converged}")
-    print(f"duplicates:        {tally.duplicates}")
-    print(f"invalid requests:  {tally.invalid_requests}")
-    print(f"token reuses:      {tally.token_reuses}")
-    print(f"wall time:         {wall:.1f} s")
-    for failure in tally.failures[:5]:
-        print(failure)
-    return 0 if not tally.failures else 1
+    interrupted = False
+    try:
+        for result in run_all(seeds, args.transitions, workers):
+            tally.add(result)
+            if args.verbose and result.failure is not None:
+                print(tally.failures[-1], file=sys.stderr)
+            print(
+                f"[{time.monotonic() - started:7.1f} s] {tally.sequences}/{len(seeds)} sequences, "
+                f"{tally.transitions} transitions, {len(tally.failures)} failed "
+                f"(seed {result.seed}: {result.kind or 'converged'}, {result.seconds:.1f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+    except KeyboardInterrupt:
+        interrupted = True
+    print(summary(tally, time.monotonic() - started, workers, interrupted), flush=True)
+    return 0 if not tally.failures and not interrupted else 1
 
 
 if __name__ == "__main__":

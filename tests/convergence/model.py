@@ -25,7 +25,6 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,19 +65,6 @@ class NotConverged(AssertionError):
     pass
 
 
-@dataclass
-class Tally:
-    """What a run saw, for the benchmark's summary."""
-
-    sequences: int = 0
-    transitions: int = 0
-    non_converged: int = 0
-    duplicates: int = 0
-    invalid_requests: int = 0
-    token_reuses: int = 0
-    failures: list[str] = field(default_factory=list)
-
-
 class Lifecycle:
     """One estate (manifests + sandbox) under a random lifecycle; each public method is one transition."""
 
@@ -96,6 +82,12 @@ class Lifecycle:
             # Policies have their own tests; here they would only block random edits.
             document["spec"].pop("policies", None)
             self.environments[name] = document
+        # Checks of a pin without capacity are a manifest error: a pin switched to no capacity loses its
+        # checks, as a person would have to remove them, and gets them back with its capacity.
+        self.verify_specs = {
+            name: copy.deepcopy(document["spec"].get("verify", {}))
+            for name, document in self.environments.items()
+        }
         self.removed_environment: dict[str, Any] | None = None
         self.prune = False
         self.kms_keys = dict(self.environments["prod"]["spec"].get("kmsKeys", {}))
@@ -130,6 +122,17 @@ class Lifecycle:
     def write_manifests(self) -> None:
         folder = self.root / "environments"
         for name, document in self.environments.items():
+            spec = document["spec"]
+            capacities = {pin["name"]: pin["capacity"]["type"] for pin in spec["models"]}
+            verify = {
+                model: checks
+                for model, checks in self.verify_specs[name].items()
+                if capacities.get(model) != "none"
+            }
+            if verify:
+                spec["verify"] = verify
+            else:
+                spec.pop("verify", None)
             (folder / f"{name}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
         if self.removed_environment is not None:
             (folder / f"{OPTIONAL_ENVIRONMENT}.yaml").unlink(missing_ok=True)
