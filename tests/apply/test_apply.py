@@ -3,11 +3,15 @@ every step boundary, partial failure, timeouts, version bumps and pruning."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reconciler.applying import ApplyRequest, apply
+from reconciler.aws import executor
 from reconciler.aws.executor import ExecutionOptions
 from reconciler.core.plan import Action
 from reconciler.core.planfile import save_plan
@@ -16,6 +20,8 @@ from reconciler.sandbox.clock import SandboxClock
 from tests.apply.support import Estate, duplicates, make_estate
 
 EXPECTED_AFTER_CONVERGENCE = 10
+# Not a timing assertion: ends a wait that only a broken copy start could make endless.
+HANG_GUARD_SECONDS = 900.0
 
 
 @pytest.fixture
@@ -224,18 +230,89 @@ def test_ctrl_c_stops_the_waits_reports_and_frees_the_lock(estate: Estate) -> No
     assert replan(estate) == 0
 
 
-def test_waiting_takes_no_call_slot_so_many_copies_wait_together(estate: Estate) -> None:
-    """With one AWS call at a time, the five copy jobs still run at once: waiting holds no slot."""
-    in_progress: list[int] = []
+class _TrackedSlots(threading.Semaphore):
+    """The executor's call slots, knowing which threads hold one."""
 
-    def watch(_action: Action) -> None:
-        jobs = [
-            job
+    holders: set[int]
+
+    def acquire(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        acquired = super().acquire(blocking, timeout)
+        if acquired:
+            self.holders.add(threading.get_ident())
+        return acquired
+
+    def release(self, n: int = 1) -> None:
+        self.holders.discard(threading.get_ident())
+        super().release(n)
+
+    # threading.Semaphore binds `with` to its own acquire/release, not to a subclass's.
+    def __enter__(self, blocking: bool = True, timeout: float | None = None) -> bool:
+        return self.acquire(blocking, timeout)
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class _ThreadingWithTrackedSlots:
+    """The `threading` module as reconciler.aws.executor sees it, its Semaphore tracked."""
+
+    def __init__(self, slots: list[_TrackedSlots]) -> None:
+        self._slots = slots
+
+    def Semaphore(self, value: int = 1) -> _TrackedSlots:
+        slots = _TrackedSlots(value)
+        slots.holders = set()
+        self._slots.append(slots)
+        return slots
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(threading, name)
+
+
+def test_waiting_takes_no_call_slot_so_many_copies_wait_together(
+    estate: Estate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one AWS call at a time, the copy jobs still run at once: waiting holds no slot.
+
+    Independent of CPU load: the simulated clock is frozen (time_scale 0) and moves only when a step waits,
+    and a wait that holds no call slot lets simulated time move only once every copy job has started; a
+    wait that holds the slot (the defect) lets it move at once, so its job finishes before the next starts.
+    """
+    slots: list[_TrackedSlots] = []
+    monkeypatch.setattr(executor, "threading", _ThreadingWithTrackedSlots(slots))
+    plan = make_plan(estate.root, sandbox=True, sandbox_dir=estate.sandbox_dir).plan
+    copies = sum(1 for action in plan.actions if action.operation == "CreateModelCopyJob")
+    assert copies >= 2
+
+    def copy_jobs(status: str | None = None) -> int:
+        return sum(
+            1
             for scope in estate.state()["bedrock"].values()
             for job in scope["copy_jobs"].values()
-            if job["status"] == "InProgress"
-        ]
-        in_progress.append(len(jobs))
+            if status is None or job["status"] == status
+        )
+
+    before = copy_jobs()
+    in_progress: list[int] = []
+    gate_opened_by_a_slot_holder: list[bool] = []
+    not_started: list[int] = []
+
+    class GatedClock(SandboxClock):
+        def sleep(self, seconds: float) -> None:
+            holds_a_slot = threading.get_ident() in slots[0].holders
+            if not holds_a_slot:
+                # The other copy steps can start their jobs meanwhile (no slot is held here); real time
+                # spent waiting for them changes nothing simulated, however loaded the machine. The bound
+                # only keeps a broken start from hanging the suite.
+                give_up = time.monotonic() + HANG_GUARD_SECONDS
+                while copy_jobs() - before < copies:
+                    if time.monotonic() > give_up:
+                        not_started.append(copies - (copy_jobs() - before))
+                        break
+                    time.sleep(0.05)
+            gate_opened_by_a_slot_holder.append(holds_a_slot)
+            in_progress.append(copy_jobs("InProgress"))
+            super().sleep(seconds)
 
     request = ApplyRequest(
         root=estate.root,
@@ -243,11 +320,11 @@ def test_waiting_takes_no_call_slot_so_many_copies_wait_together(estate: Estate)
         sandbox_dir=estate.sandbox_dir,
         options=ExecutionOptions(max_workers=1, poll_seconds=300),
     )
-    result = apply(
-        request, confirm=lambda _plan: True, clock=SandboxClock(estate.sandbox_dir), before_step=watch
-    )
+    result = apply(request, confirm=lambda _plan: True, clock=GatedClock(estate.sandbox_dir))
     assert result.report is not None
     assert result.report.succeeded
-    # Capacity steps start only after their copy completed, while the other copies are still running:
-    # at some point several copy jobs were in flight together.
-    assert max(in_progress) >= 2
+    assert len(slots) == 1
+    assert not not_started, f"{not_started[0]} copy jobs never started while the others waited"
+    assert not any(gate_opened_by_a_slot_holder), "a step waited while holding the only call slot"
+    # The first wait saw every copy job in flight together.
+    assert in_progress[0] == copies
