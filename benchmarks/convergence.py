@@ -17,6 +17,7 @@ import functools
 import multiprocessing
 import os
 import random
+import resource
 import signal
 import sys
 import time
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SEED_STRIDE = 1_000_003
+SEQUENCES_PER_WORKER = 10
 FAULTS = ("crash", "time", "throttle", "unreachable", "org-sharing-off", "failing-copy", "status-reads")
 # How a NotConverged message starts -> the tally column it counts in (anything else: non-converged).
 KINDS = {"duplicates": "duplicates", "invalid requests": "invalid requests", "token": "token reuses"}
@@ -41,6 +43,7 @@ class SequenceResult:
     seconds: float
     kind: str | None = None
     failure: str | None = None
+    peak_mib: int = 0  # the worker process's peak resident memory so far
 
 
 @dataclass
@@ -119,10 +122,12 @@ def run_sequence(seed: int, length: int) -> SequenceResult:
             kind, message = failure_kind(str(not_converged)), str(not_converged)
         except Exception:  # a crash of the product (or the model) fails the sequence, not the whole run
             kind, message = "errors", traceback.format_exc(limit=-8)
+    seconds = time.monotonic() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     if kind is None:
-        return SequenceResult(seed, done, time.monotonic() - started)
+        return SequenceResult(seed, done, seconds, peak_mib=peak)
     failure = f"{message}\n    after: " + "\n    then: ".join(steps)
-    return SequenceResult(seed, done, time.monotonic() - started, kind, failure)
+    return SequenceResult(seed, done, seconds, kind, failure, peak)
 
 
 def prepare_process() -> None:
@@ -239,7 +244,9 @@ def run_all(
         yield from map(runner, jobs)
         return
     context = multiprocessing.get_context("spawn")  # no fork of a parent's threads or mock state
-    pool = context.Pool(workers, initializer=prepare_process)
+    # A worker is replaced after SEQUENCES_PER_WORKER sequences: whatever a sequence leaves behind in
+    # botocore, moto or the sandbox cannot pile up over a long run on a machine short of memory.
+    pool = context.Pool(workers, initializer=prepare_process, maxtasksperchild=SEQUENCES_PER_WORKER)
     try:
         yield from pool.imap_unordered(runner, jobs, chunksize=1)
         pool.close()
@@ -290,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"[{time.monotonic() - started:7.1f} s] {tally.sequences}/{len(seeds)} sequences, "
                 f"{tally.transitions} transitions, {len(tally.failures)} failed "
-                f"(seed {result.seed}: {result.kind or 'converged'}, {result.seconds:.1f} s)",
+                f"(seed {result.seed}: {result.kind or 'converged'}, {result.seconds:.1f} s, "
+                f"worker peak {result.peak_mib} MiB)",
                 file=sys.stderr,
                 flush=True,
             )
