@@ -12,7 +12,6 @@ fails instead of being signed as someone else.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -79,29 +78,33 @@ def _run_as(credentials: Credentials, method: Callable[..., Any], *args: Any, **
 class AccountClient:
     """A shared client acting as one account: attributes pass through, calls run as the account."""
 
-    __slots__ = ("_client", "_credentials")
+    __slots__ = ("_client", "_credentials", "_paginators")
 
-    def __init__(self, client: Any, credentials: Credentials) -> None:
+    def __init__(self, client: Any, credentials: Credentials, paginators: dict[str, Any]) -> None:
+        """`paginators` is shared by every AccountClient of `client` (botocore builds a paginator by
+        deep-copying its model on every `get_paginator`; one per operation serves every call, since
+        `paginate` starts an iterator of its own each time). It lives as long as the shared client: a
+        process-wide cache keyed by client kept every client of every AwsClients alive."""
         self._client = client
         self._credentials = credentials
+        self._paginators = paginators
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
         if not callable(attribute):
             return attribute  # meta, exceptions, ...
         if name == "get_paginator":
-            return lambda operation: _AccountPaginator(_paginator(self._client, operation), self._credentials)
+            return lambda operation: _AccountPaginator(self._paginator(operation), self._credentials)
         if name == "get_waiter":
             return lambda *args, **kwargs: _AccountWaiter(attribute(*args, **kwargs), self._credentials)
         credentials = self._credentials
         return lambda *args, **kwargs: _run_as(credentials, attribute, *args, **kwargs)
 
-
-@functools.lru_cache(maxsize=1024)
-def _paginator(client: Any, operation: str) -> Any:
-    """botocore builds a paginator (deep-copying its model) on every `get_paginator`; one per shared client
-    and operation serves every call: `paginate` starts an iterator of its own each time."""
-    return client.get_paginator(operation)
+    def _paginator(self, operation: str) -> Any:
+        paginator = self._paginators.get(operation)
+        if paginator is None:
+            paginator = self._paginators.setdefault(operation, self._client.get_paginator(operation))
+        return paginator
 
 
 class _AccountPaginator:

@@ -155,6 +155,7 @@ class AwsClients:
         self._base_clients: dict[tuple[str, str], BaseClient] = {}
         self._role_session: botocore.session.Session | None = None
         self._role_clients: dict[tuple[str, str], BaseClient] = {}
+        self._role_paginators: dict[tuple[str, str], dict[str, Any]] = {}
         self._bound: dict[tuple[str, str, str], Any] = {}
         self._identity_lock = threading.Lock()
         self._base_account: str | None = None
@@ -198,7 +199,11 @@ class AwsClients:
         if credentials is None:
             bound = self._base_client(service, region)
         else:
-            bound = AccountClient(self._role_client(service, region), credentials)
+            bound = AccountClient(
+                self._role_client(service, region),
+                credentials,
+                self._role_paginators.setdefault((service, region), {}),
+            )
         with self._registry_lock:
             return self._bound.setdefault(key, bound)
 
