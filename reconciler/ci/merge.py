@@ -1,20 +1,30 @@
-"""Apply on merge: find the pull request the pushed commit merged, fetch the plan its reviewers saw (the
-plan workflow's artifact for the PR's last head commit), compare it with a fresh plan, apply only when it
-is still what was reviewed, and post the result back to the pull request."""
+"""Apply on merge: find every pull request merged since the last successful apply (ci/covered.py: GitHub
+cancels pending runs, so one run may answer for several merges), fetch the plan each one's reviewers saw
+(the plan workflow's artifact for the PR's last head commit), compare them with a fresh plan of the branch,
+apply only when it is what was reviewed, and post the result on each of those pull requests."""
 
 from __future__ import annotations
 
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from markupsafe import Markup
+
 from reconciler.ci.actions_env import ActionsRun
-from reconciler.ci.verify import Verdict, verify
+from reconciler.ci.covered import Coverage, changes_manifests, coverage, covered_line
+from reconciler.ci.verify import Verdict, verify_covered
 from reconciler.comment.context import build_context
-from reconciler.comment.markdown import marker, render_comment_parts, render_template
+from reconciler.comment.markdown import (
+    GITHUB_COMMENT_LIMIT,
+    marker,
+    render_comment_parts,
+    render_template,
+)
+from reconciler.core.plan import Plan
 from reconciler.core.planfile import load_plan, save_plan
 from reconciler.errors import ReconcilerError
 from reconciler.github.api import GitHub
@@ -22,6 +32,8 @@ from reconciler.github.sticky import upsert_comment
 from reconciler.pipeline import make_plan
 
 APPLY_KIND = "apply"
+# The apply workflow's file: its newest successful run marks the last applied commit (ci/covered.py).
+DEFAULT_APPLY_WORKFLOW = "apply.yml"
 PLAN_FILE_IN_ARTIFACT = "plan.json"
 # (plan file, report file) -> exit code; the default runs `bedrock-gitops apply PLANFILE --report FILE`.
 Applier = Callable[[Path, Path], int]
@@ -30,16 +42,6 @@ Applier = Callable[[Path, Path], int]
 def artifact_name(number: int) -> str:
     """What the plan workflow uploads the PR's plan as (see .github/workflows/plan.yml)."""
     return f"bedrock-gitops-plan-pr-{number}"
-
-
-def merged_pull_request(github: GitHub, sha: str) -> dict[str, Any]:
-    pulls = [p for p in github.pulls_for_commit(sha) if p.get("merged_at")]
-    if not pulls:
-        raise ReconcilerError(
-            f"commit {sha[:12]} was not merged through a pull request, so no plan was reviewed; nothing "
-            "was applied. Changes reach AWS through reviewed pull requests (or run apply by hand)"
-        )
-    return pulls[0]
 
 
 def fetch_reviewed_plan(github: GitHub, pull: dict[str, Any], destination: Path) -> Path:
@@ -79,8 +81,29 @@ def run_apply_command(root: Path, *, sandbox: bool, lock_timeout: float = 0.0) -
     return apply
 
 
-def _post(github: GitHub, number: int, body: str) -> None:
-    upsert_comment(github, number, APPLY_KIND, [f"{marker(APPLY_KIND)}\n{body}"])
+def _post(github: GitHub, numbers: Sequence[int], body: str) -> None:
+    for number in numbers:
+        upsert_comment(github, number, APPLY_KIND, [f"{marker(APPLY_KIND)}\n{body}"])
+
+
+def _reviewed_plans(
+    github: GitHub, covered: Coverage, workdir: Path
+) -> tuple[list[tuple[int, Plan]], Path | None]:
+    """(number, reviewed plan) of every covered pull request that changed the manifests, in merge order,
+    and the file of the last one; a pull request without manifest changes has no plan to review."""
+    reviewed: list[tuple[int, Plan]] = []
+    last: Path | None = None
+    for pull in covered.pulls:
+        number = int(pull["number"])
+        try:
+            last = fetch_reviewed_plan(github, pull, workdir / f"reviewed-plan-pr-{number}.json")
+        except ReconcilerError:
+            if changes_manifests(github, number):
+                raise
+            print(f"#{number} changed no manifests: it has no plan to review.")
+            continue
+        reviewed.append((number, load_plan(last)))
+    return reviewed, last
 
 
 def apply_merged(
@@ -91,32 +114,41 @@ def apply_merged(
     sandbox: bool,
     applier: Applier | None = None,
     lock_timeout: float = 0.0,
+    apply_workflow: str = DEFAULT_APPLY_WORKFLOW,
+    branch: str = "main",
 ) -> int:
+    """Apply what every pull request merged since the last successful apply was reviewed to do (see
+    ci/covered.py), and post the result on each of them."""
     github = run.github()
-    pull = merged_pull_request(github, run.sha)
-    number = int(pull["number"])
+    covered = coverage(github, run.sha, workflow=apply_workflow, branch=branch)
+    numbers = covered.numbers
+    print(f"This apply covers {', '.join(f'#{n}' for n in numbers)}: {covered.note}.")
+    note = covered_line(covered.pulls) if len(numbers) > 1 else ""
     try:
-        reviewed_file = fetch_reviewed_plan(github, pull, workdir / "reviewed-plan.json")
-        reviewed = load_plan(reviewed_file)
+        reviewed, reviewed_file = _reviewed_plans(github, covered, workdir)
     except ReconcilerError as error:
         verdict = Verdict("stop", str(error).rstrip("."))
-        _post(github, number, _stopped(verdict, run))
+        _post(github, numbers, _stopped(verdict, run, note))
         raise
     fresh = make_plan(root, sandbox=sandbox)
     fresh_file = workdir / "fresh-plan.json"
     save_plan(fresh.plan, fresh_file)
-    verdict = verify(reviewed, fresh.plan)
-    print(f"Reviewed plan of #{number}: {verdict.decision}: {verdict.reason}.")
+    verdict = verify_covered(reviewed, fresh.plan)
+    print(
+        f"Reviewed plan(s) of {', '.join(f'#{n}' for n, _ in reviewed) or 'none'}: {verdict.decision}: "
+        f"{verdict.reason}."
+    )
     if verdict.decision == "stop":
-        body = _stopped(verdict, run)
-        _post(github, number, body)
+        body = _stopped(verdict, run, note)
+        _post(github, numbers, body)
         run.write_summary(body)
         for line in verdict.differences:
             print(f"  {line}")
         return 1
-    plan_file, plan = (
-        (reviewed_file, reviewed) if verdict.decision == "apply-reviewed" else (fresh_file, fresh.plan)
-    )
+    if verdict.decision == "apply-reviewed" and reviewed_file is not None:
+        plan_file, plan = reviewed_file, reviewed[-1][1]
+    else:
+        plan_file, plan = fresh_file, fresh.plan
     report_file = workdir / "apply-report.json"
     code = (applier or run_apply_command(root, sandbox=sandbox, lock_timeout=lock_timeout))(
         plan_file, report_file
@@ -130,17 +162,23 @@ def apply_merged(
         run_url=run.run_url,
         commit=run.sha,
     )
-    parts = render_comment_parts(context, kind=APPLY_KIND)
-    upsert_comment(github, number, APPLY_KIND, parts)
+    extra = f"> {note}\n\n" if note else ""
+    parts = render_comment_parts(context, kind=APPLY_KIND, limit=GITHUB_COMMENT_LIMIT - len(extra))
+    if extra:
+        head, _, rest = parts[0].partition("\n")
+        parts[0] = f"{head}\n{extra}{rest}"
+    for number in numbers:
+        upsert_comment(github, number, APPLY_KIND, parts)
     run.write_summary(parts[0])
     return code
 
 
-def _stopped(verdict: Verdict, run: ActionsRun) -> str:
+def _stopped(verdict: Verdict, run: ActionsRun, note: str = "") -> str:
     return render_template(
         "apply_stopped.md.j2",
         reason=verdict.reason,
         differences=verdict.differences,
         run_url=run.run_url,
         commit=run.sha,
+        covered=Markup(note),  # our own text of pull request numbers (ci/covered.py), linked by GitHub
     )

@@ -10,6 +10,7 @@ fresh plan of the merged commit (pure; no AWS, no GitHub).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -112,5 +113,69 @@ def verify(reviewed: Plan, fresh: Plan) -> Verdict:
         f"{what} changed since the review and the plan is no longer the one reviewers approved "
         f"({len(found)} action(s) differ); nothing was applied. Open a pull request (or push to this one's "
         "branch and merge again) so the new plan gets reviewed",
+        tuple(shown),
+    )
+
+
+def covered_differences(reviewed: Sequence[tuple[int, Plan]], fresh: Plan) -> list[str]:
+    """One line per way the fresh plan is not what the covered pull requests' reviewers saw together: an
+    action that is none of the requests reviewed at its address, or an address reviewed but no longer
+    planned."""
+    seen: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for number, plan in reviewed:
+        for action in plan.actions:
+            seen.setdefault(action.address, []).append((number, _request(action)))
+    new = {a.address: _request(a) for a in fresh.actions}
+    lines = []
+    for address in sorted(set(seen) | set(new)):
+        where = ", ".join(sorted({f"#{n}" for n, _ in seen.get(address, [])}))
+        if address not in new:
+            lines.append(f"- {address}: reviewed in {where}, but no longer planned")
+        elif address not in seen:
+            lines.append(f"+ {address}: planned now, but in no reviewed plan ({new[address]['operation']})")
+        elif all(request != new[address] for _, request in seen[address]):
+            number, closest = seen[address][-1]
+            members = _changed_members(closest, new[address])
+            detail = ", ".join(
+                f"{m}: {_one_line(_dig(closest, m))} -> {_one_line(_dig(new[address], m))}"
+                for m in members[:3]
+            )
+            lines.append(f"~ {address}: differs from every reviewed request (#{number}: {detail})")
+    return lines
+
+
+def verify_covered(reviewed: Sequence[tuple[int, Plan]], fresh: Plan) -> Verdict:
+    """The fresh plan of the branch against what the reviewers of every covered pull request saw.
+
+    One pull request: `verify`. Several (an apply run that covers merges whose own runs were cancelled):
+    every action of the fresh plan must be a request that some covered pull request's reviewers saw at its
+    address (tokens aside), and every address they reviewed must still be planned; otherwise stop. Branches
+    planned apart each show the others' pending requests as they were, so the fresh request may match any
+    one of them. There is no single reviewed file, so a match applies the fresh plan.
+    """
+    if not reviewed:
+        if fresh.has_changes:
+            return Verdict(
+                "stop",
+                "no covered pull request changed the manifests, yet the plan has changes (AWS changed "
+                "outside bedrock-gitops); nothing was applied. See the drift issue, or open a pull request",
+            )
+        return Verdict("apply-fresh", "no covered pull request changed the manifests, and nothing to do")
+    if len(reviewed) == 1:
+        return verify(reviewed[0][1], fresh)
+    blocked = next((plan for _, plan in reviewed if plan.blocked), fresh)
+    if blocked.blocked:
+        return verify(blocked, fresh)
+    numbers = ", ".join(f"#{number}" for number, _ in reviewed)
+    found = covered_differences(reviewed, fresh)
+    if not found:
+        return Verdict("apply-fresh", f"every request of the fresh plan was reviewed (in {numbers})")
+    shown = found[:MAX_DIFFERENCES_SHOWN]
+    if len(found) > len(shown):
+        shown.append(f"... and {len(found) - len(shown)} more")
+    return Verdict(
+        "stop",
+        f"the fresh plan is not what {numbers} were reviewed to do ({len(found)} action(s) differ); "
+        "nothing was applied. Open a pull request whose plan shows the combined change, review it, merge",
         tuple(shown),
     )

@@ -1,4 +1,4 @@
-"""`ci plan-pr|fork-notice|apply-merged|drift`: the steps of the GitHub Actions workflows
+"""`ci plan-pr|fork-notice|apply-merged|covered-prs|drift|open-pr`: the steps of the GitHub Actions workflows
 (.github/workflows/); each reads its context from the Actions environment (GITHUB_*)."""
 
 from __future__ import annotations
@@ -28,9 +28,19 @@ def run(args: argparse.Namespace) -> int:
         return drift(actions, args.root, args.out or Path("drift-plan.json"), sandbox=sandbox)
     if args.step == "open-pr":
         return _open_pr(actions, args)
+    if args.step == "covered-prs":
+        return _covered_prs(actions, args)
     from reconciler.ci.merge import apply_merged
 
-    return apply_merged(actions, args.root, args.workdir, sandbox=sandbox, lock_timeout=args.lock_timeout)
+    return apply_merged(
+        actions,
+        args.root,
+        args.workdir,
+        sandbox=sandbox,
+        lock_timeout=args.lock_timeout,
+        apply_workflow=args.apply_workflow,
+        branch=args.branch,
+    )
 
 
 # CI's apply waits for a lock held by another apply (or by a crashed one, until its lease runs out).
@@ -43,9 +53,10 @@ def add_parser(commands: Any, add_common: Any) -> None:
     parser.set_defaults(run=run)
     parser.add_argument(
         "step",
-        choices=["plan-pr", "fork-notice", "apply-merged", "drift", "open-pr"],
+        choices=["plan-pr", "fork-notice", "apply-merged", "covered-prs", "drift", "open-pr"],
         help="plan-pr: plan + sticky PR comment; fork-notice: explain why a fork PR gets no plan; "
-        "apply-merged: apply the reviewed plan of the merged PR; drift: open/update/close the drift issue; "
+        "apply-merged: apply what every PR merged since the last successful apply was reviewed to do and "
+        "comment on each; covered-prs: list those PRs (read-only); drift: open/update/close the drift issue; "
         "open-pr: commit what `versions discover`/`promote --record FILE` changed and open or update its PR",
     )
     parser.add_argument("--sandbox", action="store_true", help="use the embedded simulated AWS estate")
@@ -69,6 +80,27 @@ def add_parser(commands: Any, add_common: Any) -> None:
         help="open-pr: the change record written by `versions discover --record` or `promote --record`",
     )
     parser.add_argument("--base", default="main", metavar="BRANCH", help="open-pr: the branch to merge into")
+    parser.add_argument(
+        "--branch", default="main", metavar="BRANCH", help="apply-merged, covered-prs: the applied branch"
+    )
+    parser.add_argument(
+        "--apply-workflow",
+        default="apply.yml",
+        metavar="FILE",
+        help="apply-merged, covered-prs: the apply workflow's file name; its newest successful run on "
+        "--branch marks the last applied commit (default apply.yml)",
+    )
+
+
+def _covered_prs(actions: ActionsRun, args: argparse.Namespace) -> int:
+    from reconciler.ci.covered import coverage
+
+    covered = coverage(actions.github(), actions.sha, workflow=args.apply_workflow, branch=args.branch)
+    lines = [f"#{p['number']} {p.get('title', '')} (merged {p.get('merged_at')})" for p in covered.pulls]
+    print(f"Covered: {covered.note}.")
+    print("\n".join(lines))
+    actions.write_summary(f"This apply covers: {covered.note}.")
+    return 0
 
 
 def _open_pr(actions: ActionsRun, args: argparse.Namespace) -> int:

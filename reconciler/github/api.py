@@ -140,6 +140,39 @@ class GitHub:
         query = urllib.parse.urlencode({"name": name})
         return list(self.paginate(self._repo(f"/actions/artifacts?{query}")))
 
+    def workflow_runs(self, workflow: str, **filters: str) -> Iterator[dict[str, Any]]:
+        """Runs of one workflow (its file name, e.g. plan.yml), newest first; `filters` are the endpoint's
+        query parameters (branch, event, status, head_sha).
+        https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-workflow"""
+        query = urllib.parse.urlencode(filters)
+        path = self._repo(f"/actions/workflows/{urllib.parse.quote(workflow)}/runs")
+        return self.paginate(f"{path}?{query}" if query else path)
+
+    def run_artifacts(self, run_id: int, name: str) -> list[dict[str, Any]]:
+        """The artifacts named `name` that one workflow run uploaded.
+        https://docs.github.com/rest/actions/artifacts#list-workflow-run-artifacts"""
+        query = urllib.parse.urlencode({"name": name})
+        return list(self.paginate(self._repo(f"/actions/runs/{run_id}/artifacts?{query}")))
+
+    def compare(self, base: str, head: str) -> tuple[str, list[dict[str, Any]]]:
+        """(status, commits) of base...head: status is ahead, identical, behind or diverged; commits are
+        those reachable from head and not from base, oldest first.
+        https://docs.github.com/rest/commits/commits#compare-two-commits"""
+        status, commits = "", list[dict[str, Any]]()
+        url: str | None = self._repo(f"/compare/{base}...{head}?per_page=100")
+        while url:
+            page, headers = self._send("GET", url)
+            status = status or str(page.get("status", ""))
+            commits += page.get("commits") or []
+            found = _NEXT_LINK.search(headers.get("Link", ""))
+            url = found.group(1) if found else None
+        return status, commits
+
+    def pull_files(self, number: int) -> list[str]:
+        """The paths a pull request changes.
+        https://docs.github.com/rest/pulls/pulls#list-pull-requests-files"""
+        return [str(f["filename"]) for f in self.paginate(self._repo(f"/pulls/{number}/files"))]
+
     def download(self, url: str) -> bytes:
         raw = self._send("GET", url)[0]
         return raw if isinstance(raw, bytes) else json.dumps(raw).encode()

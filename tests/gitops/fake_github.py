@@ -37,6 +37,12 @@ class FakeState:
     branches: dict[str, str] = field(default_factory=lambda: {"main": "0" * 40})
     files: dict[tuple[str, str], str] = field(default_factory=dict)
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Apply coverage and reviewed plans: workflow runs ({"id", "path", "head_sha", "head_branch", "event",
+    # "status", "conclusion", "created_at", "head_repository"}), main's commits oldest first, the files of
+    # each pull request.
+    workflow_runs: list[dict[str, Any]] = field(default_factory=list)
+    history: list[str] = field(default_factory=list)
+    pull_files: dict[int, list[str]] = field(default_factory=dict)
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -174,6 +180,8 @@ class _Handler(BaseHTTPRequestHandler):
             name = query.get("name", [""])[0]
             self._page([a for a in state.artifacts if a["name"] == name], query, wrap="artifacts")
             return
+        if self._route_runs(path, query):
+            return
         if m := re.fullmatch(r"/actions/artifacts/(\d+)/zip", path):
             host = self.headers["Host"]
             self.send_response(302)
@@ -251,6 +259,62 @@ class _Handler(BaseHTTPRequestHandler):
             pull = state.pulls[int(m.group(1))]
             pull.update({k: v for k, v in body.items() if k in ("title", "body", "state")})
             self._reply(200, pull)
+            return True
+        return False
+
+    def _route_runs(self, path: str, query: dict[str, list[str]]) -> bool:
+        """Workflow runs, a run's artifacts, commit comparison and pull request files."""
+        state = self.state
+        if m := re.fullmatch(r"/actions/workflows/([^/]+)/runs", path):
+            wanted = {k: v[0] for k, v in query.items() if k in ("branch", "event", "status", "head_sha")}
+
+            def matches(run: dict[str, Any]) -> bool:
+                fields = {
+                    "branch": run.get("head_branch"),
+                    "event": run.get("event"),
+                    "head_sha": run.get("head_sha"),
+                }
+                for key, value in wanted.items():
+                    if key == "status":
+                        if value not in (run.get("status"), run.get("conclusion")):
+                            return False
+                    elif fields[key] != value:
+                        return False
+                return True
+
+            runs = [
+                r
+                for r in state.workflow_runs
+                if r["path"] == f".github/workflows/{m.group(1)}" and matches(r)
+            ]
+            runs.sort(key=lambda r: (r["created_at"], r["id"]), reverse=True)  # newest first, as GitHub
+            self._page(runs, query, wrap="workflow_runs")
+            return True
+        if m := re.fullmatch(r"/actions/runs/(\d+)/artifacts", path):
+            name = query.get("name", [""])[0]
+            found = [
+                a
+                for a in state.artifacts
+                if (a.get("workflow_run") or {}).get("id") == int(m.group(1)) and a["name"] == name
+            ]
+            self._page(found, query, wrap="artifacts")
+            return True
+        if m := re.fullmatch(r"/compare/([0-9a-f]+)\.\.\.([0-9a-f]+)", path):
+            base, head = m.group(1), m.group(2)
+            if base not in state.history or head not in state.history:
+                self._reply(200, {"status": "diverged", "commits": []})
+                return True
+            start, end = state.history.index(base), state.history.index(head)
+            status = "ahead" if end > start else "identical" if end == start else "behind"
+            commits = [{"sha": sha} for sha in state.history[start + 1 : end + 1]]
+            self._reply(200, {"status": status, "total_commits": len(commits), "commits": commits})
+            return True
+        if m := re.fullmatch(r"/pulls/(\d+)/files", path):
+            files = state.pull_files.get(int(m.group(1)))
+            if files is None:
+                self._reply(404, {"message": "Not Found"})
+            else:
+                self._page([{"filename": f} for f in files], query)
             return True
         return False
 

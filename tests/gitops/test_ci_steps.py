@@ -145,6 +145,7 @@ def _review(state: FakeState, root: Path, tmp_path: Path, number: int = 21, head
     state.pulls_by_commit[MERGE] = [
         {"number": number, "merged_at": "2026-11-25T09:00:00Z", "head": {"sha": HEAD}}
     ]
+    state.pull_files[number] = ["environments/staging.yaml"]
 
 
 def test_merge_applies_the_reviewed_plan_with_the_apply_command_and_reports_back(
@@ -166,7 +167,7 @@ def test_merge_applies_the_reviewed_plan_with_the_apply_command_and_reports_back
     assert body.startswith("<!-- bedrock-gitops:apply part=1 -->")
     assert "Apply complete" in body
     report = json.loads((work / "apply-report.json").read_text())
-    reviewed = json.loads((work / "reviewed-plan.json").read_text())
+    reviewed = json.loads((work / "reviewed-plan-pr-21.json").read_text())
     assert report["succeeded"] is True
     assert report["plan_created_at"] == reviewed["created_at"]  # the reviewed file itself was applied
     assert not make_plan(manifests_repo, sandbox=True).plan.has_changes

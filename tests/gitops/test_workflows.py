@@ -125,3 +125,16 @@ def test_promote_is_manual_with_its_inputs_passed_through_the_environment_only()
         assert "${{" not in str(step.get("run", "")), "inputs in a script are a template injection"
     runs = [str(s.get("run", "")) for s in _steps(workflow)]
     assert any(r.startswith("bedrock-gitops promote ") for r in runs)
+
+
+def test_apply_covers_every_merge_since_the_last_successful_apply() -> None:
+    job = _load("apply.yml")["jobs"]["apply"]
+    runs = [str(step.get("run", "")) for step in job["steps"]]
+    covered = next(i for i, run in enumerate(runs) if "ci covered-prs" in run)
+    applied = next(i for i, run in enumerate(runs) if "ci apply-merged" in run)
+    assert covered < applied
+    # The marker is this workflow's own last successful run on main: the names must be this file's.
+    for index in (covered, applied):
+        assert "--apply-workflow apply.yml --branch main" in runs[index]
+    assert job["permissions"]["actions"] == "read"  # listing runs
+    assert job["permissions"]["pull-requests"] == "write"  # a comment on each covered PR
