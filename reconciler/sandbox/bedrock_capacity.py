@@ -21,6 +21,7 @@ from reconciler.sandbox.bedrock_common import (
     iso,
     page,
     repeated,
+    require_support,
     settings_of,
     sort_by_creation,
     tag_dict,
@@ -108,6 +109,7 @@ def create_provisioned_model_throughput(call: Call) -> dict[str, Any]:
     if any(t["name"] == name for t in throughputs.values()):
         raise invalid(f"A provisioned model named {name} already exists in this account and Region.")
     model_arn, base_model_id = owned_model(call, p["modelId"], allow_foundation=True)
+    require_support(base_model_id, "provisioned", call.region)
     commitment = p.get("commitmentDuration")
     if commitment is None:
         uncommitted = sum(
@@ -273,7 +275,8 @@ def create_custom_model_deployment(call: Call) -> dict[str, Any]:
     # ValidationException, not ConflictException: the operation's modelled errors have no conflict.
     if any(d["name"] == name for d in deployments.values()):
         raise invalid(f"A custom model deployment named {name} already exists in this account and Region.")
-    model_arn, _ = owned_model(call, p["modelArn"])
+    model_arn, base_model_id = owned_model(call, p["modelArn"])
+    require_support(base_model_id, "onDemand", call.region)
     arn = arns.deployment_arn(
         call.region, call.account, arns.resource_id("custom-model-deployment", next_sequence(call.state))
     )

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from reconciler.core import support
 from reconciler.sandbox import arns
 from reconciler.sandbox.api import Call, not_found, validation_error
 
@@ -112,6 +113,26 @@ def list_foundation_models(call: Call) -> dict[str, Any]:
             continue
         found.append(details)
     return {"modelSummaries": found}
+
+
+def require_support(base_model_id: str, need: support.Need, region: str) -> None:
+    """Refuse, as AWS does, a copy, provisioned throughput or on-demand deployment of a model built on
+    `base_model_id` where the Bedrock user guide does not list it (reconciler/data/bedrock-support.json, the
+    table the preflight reads too; each row cites its page and the day it was read).
+
+    The code is ValidationException (HTTP 400, "The input fails to satisfy the constraints specified by
+    Amazon Bedrock": "Troubleshooting Amazon Bedrock API Error Codes",
+    https://docs.aws.amazon.com/bedrock/latest/userguide/troubleshooting-api-error-codes.html). The support
+    pages say where each is offered, not which error a refusal carries, and a common error may come from any
+    operation (CreateModelCopyJob's modelled errors have no better fit)."""
+    if support.supports(base_model_id, need, region):
+        return
+    row = support.support_row(base_model_id, need)
+    where = f"supported Regions: {', '.join(row.regions) or 'none'}; {row.cite()}" if row else "not listed"
+    raise validation_error(
+        f"{support.WORDS[need].capitalize()} isn't supported for models customized from {base_model_id} in "
+        f"{region} ({where})."
+    )
 
 
 # -- state --------------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from reconciler.sandbox.bedrock_common import (
     iso,
     page,
     repeated,
+    require_support,
     scope_key,
     scope_of,
     settings_of,
@@ -252,6 +253,7 @@ def create_model_copy_job(call: Call) -> dict[str, Any]:
         return {"jobArn": earlier}
     source_arn = p["sourceModelArn"]
     source = _copy_source(call, source_arn)
+    require_support(str(source["base_model_id"]), "copy", call.region)
     name = p["targetModelName"]
     # ValidationException, not ConflictException: the operation's modelled errors have no conflict.
     if any(model["name"] == name for model in scope["models"].values()):

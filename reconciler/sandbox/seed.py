@@ -56,7 +56,8 @@ def _empty_scope() -> dict[str, dict[str, Any]]:
     return {"models": {}, "copy_jobs": {}, "throughputs": {}, "deployments": {}}
 
 
-def _model(arn: str, name: str, base_model_id: str, created: str, job_id: str) -> dict[str, Any]:
+def custom_model(arn: str, name: str, base_model_id: str, created: str, job_id: str) -> dict[str, Any]:
+    """The state document of a fine-tuned model (a Completed customization job in `job_id`), owned here."""
     return {
         "name": name,
         "base_model_id": base_model_id,
@@ -173,7 +174,7 @@ def seed_state() -> dict[str, Any]:
     """A fresh copy of the seed document: callers may mutate it freely."""
     dev = _empty_scope()
     for arn, (name, base_model_id, created, job_id) in SEED_MODELS.items():
-        dev["models"][arn] = _model(arn, name, base_model_id, created, job_id)
+        dev["models"][arn] = custom_model(arn, name, base_model_id, created, job_id)
     dev["evaluation_jobs"] = dict(_evaluation_jobs())
     staging = _empty_scope()
     staging["throughputs"][MANUAL_THROUGHPUT_ARN] = _manual_throughput()

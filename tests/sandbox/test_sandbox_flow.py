@@ -50,24 +50,26 @@ def test_share_copy_and_provision_across_accounts(flow: estate.SandboxEstate) ->
     shared = [m for m in listing.list_custom_models(staging_east, page_size=1) if m.owner_account == DEV]
     assert [m.arn for m in shared] == [V1]
 
-    staging_west = client(flow, "bedrock", STAGING, "us-west-2")
-    job = staging_west.create_model_copy_job(
+    # Copied into staging's us-east-1 (a shared model is used through a copy, even in its own Region): the
+    # Region where the support table offers provisioned throughput for Nova Pro custom models.
+    job = staging_east.create_model_copy_job(
         sourceModelArn=V1,
         targetModelName="financial-analyst-v1",
         targetModelTags=[{"key": "bedrock-gitops:managed-by", "value": "bedrock-gitops"}],
         clientRequestToken="bgo-" + "0" * 40,
     )["jobArn"]
-    [running] = listing.list_copy_jobs(staging_west)
+    [running] = listing.list_copy_jobs(staging_east)
     assert (running.arn, running.status, running.source_account) == (job, "InProgress", DEV)
     flow.advance(flow.settings()["copy_job_seconds"])
-    done = staging_west.get_model_copy_job(jobArn=job)
+    done = staging_east.get_model_copy_job(jobArn=job)
     assert done["status"] == "Completed"
 
-    created = staging_west.create_provisioned_model_throughput(
+    created = staging_east.create_provisioned_model_throughput(
         modelUnits=1, provisionedModelName="staging-financial-analyst", modelId=done["targetModelArn"]
     )
     flow.advance(flow.settings()["throughput_seconds"])
-    [throughput] = listing.list_throughputs(staging_west)
+    throughputs = listing.list_throughputs(staging_east)
+    [throughput] = [t for t in throughputs if t.name == "staging-financial-analyst"]
     assert (throughput.arn, throughput.status) == (created["provisionedModelArn"], "InService")
     assert throughput.model_arn == done["targetModelArn"]
 
