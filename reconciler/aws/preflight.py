@@ -2,7 +2,7 @@
 part of `plan` and reported as findings (reconciler/core/findings.py), per account and Region:
 
 - organization: every account that shares or receives a model is in the same AWS Organization, and RAM
-  sharing with the organization is enabled (else shares wait for invitations: a warning);
+  sharing with the organization is enabled (else RAM refuses to share custom models: an error);
 - model support: each version's base model is offered in each target Region (GetFoundationModel) and
   supports model copy and the declared capacity there (reconciler/data/bedrock-support.json, sources noted);
 - quota: the custom models an account will hold in a Region after the plan's copies fit its Service Quotas
@@ -221,12 +221,18 @@ class Preflight:
             )
             return
         if RAM_PRINCIPAL not in enabled:
+            # An error: RAM refuses to share a custom model until sharing with the organization is enabled
+            # (OperationNotPermittedException; the Bedrock share-model-prereq page makes it a prerequisite,
+            # https://docs.aws.amazon.com/bedrock/latest/userguide/share-model-prereq.html, and RAM's
+            # troubleshooting page gives the error,
+            # https://docs.aws.amazon.com/ram/latest/userguide/tshoot-sharing-outside-org.html).
             yield self.make_finding(
                 "ram-sharing",
-                "warning",
+                "error",
                 where,
-                f"RAM sharing with organization {organization['Id']} is not enabled: shares are not accepted "
-                "automatically, each recipient account must accept an invitation (the plan does)",
+                f"RAM sharing with organization {organization['Id']} is not enabled, so RAM refuses to share "
+                "custom models (OperationNotPermittedException: they can be shared only within the "
+                "organization, with sharing enabled)",
                 f"in the management account {management}: aws ram enable-sharing-with-aws-organization",
                 environment=environment,
                 account=management,

@@ -52,6 +52,8 @@ class Call:
     now: datetime
     # The caller (the hook) has already brought asynchronous work up to `now`.
     settled: bool = False
+    # The IAM principal a resource policy (a KMS key policy) names for the caller: its role, or its root.
+    principal: str = ""
 
 
 # A handler returns the operation's output members (botocore names; datetimes allowed) or raises

@@ -1,13 +1,13 @@
-"""Simulated read-only Organizations, KMS and Service Quotas calls that `plan`'s preflight makes.
+"""Simulated read-only Organizations and Service Quotas calls that `plan`'s preflight makes.
 
-moto implements Organizations and KMS, but its state lives only as long as one `mock_aws()` block and mints
-random ids, while the sandbox must persist between CLI invocations and match the example manifests (fixed
-account ids and key ids); moto's Service Quotas knows only VPC. So these answer from the state document:
+moto implements Organizations, but its state lives only as long as one `mock_aws()` block and mints random
+ids, while the sandbox must persist between CLI invocations and match the example manifests (fixed account
+ids); moto's Service Quotas knows only VPC. So these answer from the state document:
 
     "organization": {"id", "management_account", "accounts": [...]}       (seed.py; ram.py reads it too)
-    "kms": {"<account>/<region>": {"<key id>": {"description", "state", "policy": "<JSON text>",
-                                               "grants": [{"GrantId", "GranteePrincipal", "Operations"}]}}}
     "service_quotas": {"<account>/<region>": {"<quota code>": value}}     (overrides of QUOTA_DEFAULTS)
+
+KMS is moto's, its keys kept in the same document (moto_state.py); `key_policy` below writes their policies.
 
 RAM sharing with the organization is enabled when RAM auto-accepts (the `org_sharing_enabled` setting or
 EnableSharingWithAwsOrganization), so Organizations and RAM always tell the same story.
@@ -69,86 +69,7 @@ def list_aws_service_access_for_organization(call: Call) -> dict[str, Any]:
     return {"EnabledServicePrincipals": enabled}
 
 
-# -- KMS ----------------------------------------------------------------------------------------------------
-
-
-def _scope(call: Call) -> dict[str, Any]:
-    scopes: dict[str, Any] = call.state.get("kms", {})
-    found: dict[str, Any] = scopes.get(f"{call.account}/{call.region}", {})
-    return found
-
-
-def _key(call: Call) -> tuple[str, dict[str, Any]]:
-    """The key `KeyId` names (id, key ARN or alias... of the caller's account and Region)."""
-    identifier = str(call.params["KeyId"])
-    key_id = identifier
-    if identifier.startswith("arn:"):
-        parts = identifier.split(":", 5)
-        if len(parts) != 6 or parts[3] != call.region:
-            raise SimulatedError("NotFoundException", f"Invalid keyId {identifier}")
-        if parts[4] != call.account:
-            raise SimulatedError(
-                "AccessDeniedException",
-                f"User: arn:aws:sts::{call.account}:assumed-role/BedrockGitOpsReconciler is not authorized "
-                f"to perform: kms:{call.operation} on resource: {identifier} because no resource-based "
-                "policy allows it (the sandbox answers key reads in the key's own account only)",
-            )
-        key_id = parts[5].removeprefix("key/")
-    key = _scope(call).get(key_id)
-    if key is None:
-        raise SimulatedError("NotFoundException", f"Key '{identifier}' does not exist")
-    return key_id, key
-
-
-def _key_arn(call: Call, key_id: str) -> str:
-    return f"arn:aws:kms:{call.region}:{call.account}:key/{key_id}"
-
-
-def describe_key(call: Call) -> dict[str, Any]:
-    key_id, key = _key(call)
-    state = key.get("state", "Enabled")
-    return {
-        "KeyMetadata": {
-            "AWSAccountId": call.account,
-            "KeyId": key_id,
-            "Arn": _key_arn(call, key_id),
-            "CreationDate": 1767225600.0,
-            "Enabled": state == "Enabled",
-            "Description": key.get("description", ""),
-            "KeyUsage": "ENCRYPT_DECRYPT",
-            "KeyState": state,
-            "Origin": "AWS_KMS",
-            "KeyManager": "CUSTOMER",
-            "CustomerMasterKeySpec": "SYMMETRIC_DEFAULT",
-            "KeySpec": "SYMMETRIC_DEFAULT",
-            "EncryptionAlgorithms": ["SYMMETRIC_DEFAULT"],
-            "MultiRegion": False,
-        }
-    }
-
-
-def get_key_policy(call: Call) -> dict[str, Any]:
-    _, key = _key(call)
-    if call.params.get("PolicyName", "default") != "default":
-        raise SimulatedError("NotFoundException", "The only valid policy name is 'default'")
-    return {"Policy": key["policy"], "PolicyName": "default"}
-
-
-def list_grants(call: Call) -> dict[str, Any]:
-    key_id, key = _key(call)
-    grants = [
-        {
-            "KeyId": _key_arn(call, key_id),
-            "GrantId": grant["GrantId"],
-            **({"Name": grant["Name"]} if grant.get("Name") else {}),
-            "CreationDate": 1767225600.0,
-            "GranteePrincipal": grant["GranteePrincipal"],
-            "IssuingAccount": f"arn:aws:iam::{call.account}:root",
-            "Operations": list(grant["Operations"]),
-        }
-        for grant in key.get("grants", [])
-    ]
-    return {"Grants": grants, "Truncated": False}
+# -- KMS (answered by moto: moto_state.py) -----------------------------------------------------------------
 
 
 def key_policy(account: str, *statements: dict[str, Any]) -> str:
@@ -220,6 +141,5 @@ HANDLERS: dict[str, dict[str, Handler]] = {
         "DescribeOrganization": describe_organization,
         "ListAWSServiceAccessForOrganization": list_aws_service_access_for_organization,
     },
-    "kms": {"DescribeKey": describe_key, "GetKeyPolicy": get_key_policy, "ListGrants": list_grants},
     "service-quotas": {"ListServiceQuotas": list_service_quotas, "GetServiceQuota": get_service_quota},
 }

@@ -32,14 +32,17 @@ from moto.iam.models import get_account_id_from
 
 from reconciler.sandbox import clock
 from reconciler.sandbox.api import Call, Handler, SimulatedError
+from reconciler.sandbox.moto_state import SERVICES, MotoSync
 from reconciler.sandbox.restjson import decode_request, encode_error, encode_response
-from reconciler.sandbox.session_policies import check_session_policy
+from reconciler.sandbox.session_policies import caller_principal, check_session_policy
 from reconciler.sandbox.shapes import request_problems, response_problems, validation_message
 from reconciler.sandbox.statefile import StateFile
 
 SIMULATED_SERVICES = frozenset(
-    {"bedrock", "bedrock-runtime", "ram", "dynamodb", "organizations", "kms", "service-quotas"}
+    {"bedrock", "bedrock-runtime", "ram", "dynamodb", "organizations", "service-quotas"}
 )
+# Answered by moto, with their state kept in the sandbox's document (moto_state.py).
+MOTO_SERVICES = frozenset(SERVICES)
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
 # Never change state: the document is not saved (InvokeModel and Converse only read the capacity).
 STATUS_READS = frozenset({"GetModelCopyJob", "GetProvisionedModelThroughput", "GetCustomModelDeployment"})
@@ -104,6 +107,7 @@ class Simulation:
     _random_lock: threading.Lock = field(default_factory=threading.Lock)
     # (store version, when the next work is due) right after the last settle.
     _settled: tuple[int, datetime | None] | None = None
+    moto: MotoSync = field(default_factory=MotoSync)
 
     def settings(self) -> dict[str, Any]:
         with self.store.locked(write=False) as state:
@@ -136,7 +140,9 @@ class Simulation:
             problems = request_problems(service, operation, params)
             if problems:
                 raise SimulatedError("ValidationException", validation_message(problems), 400)
-            output = self._dispatch(service, operation, account, region, params)
+            output = self._dispatch(
+                service, operation, account, region, params, caller_principal(account, access_key)
+            )
         except SimulatedError as error:
             self._record(RecordedRequest(service, operation, account, region, params, error.code))
             return _response(
@@ -152,8 +158,46 @@ class Simulation:
             return _response(str(request.url), *encode_error("InternalServerException", bug, 500))
         return _response(str(request.url), *encode_response(service, operation, output), date=server_time)
 
+    def through_moto(
+        self,
+        service: str,
+        operation: str,
+        request: AWSPreparedRequest,
+        forward: Callable[[], AWSResponse | None],
+    ) -> AWSResponse | None:
+        """A request moto answers (MOTO_SERVICES), with the sandbox's state, faults, session policies and
+        request record around it."""
+        account, region, access_key = self._caller(request)
+        settings = self.settings()
+        if account in settings.get("unreachable_accounts", ()):
+            raise SimulatedUnreachableError(endpoint_url=str(request.url))
+        _network_delay(settings)
+        params = decode_request(
+            service, operation, str(request.method), str(request.url), request.headers, request.body
+        )
+        try:
+            check_session_policy(account, access_key, f"{iam_prefix(service)}:{operation}")
+        except SimulatedError as error:
+            self._record(RecordedRequest(service, operation, account, region, params, error.code))
+            encoded = encode_error(error.code, error.message, error.status, service)
+            return _response(str(request.url), *encoded)
+        writes = not operation.startswith(READ_ONLY_PREFIXES)
+        with self.store.locked(write=writes) as state:
+            self.moto.before(service, state)
+            response = forward()
+            if writes:
+                self.moto.after_write(service, state)
+        self._record(RecordedRequest(service, operation, account, region, params, _error_code(response)))
+        return response
+
     def _dispatch(
-        self, service: str, operation: str, account: str, region: str, params: dict[str, Any]
+        self,
+        service: str,
+        operation: str,
+        account: str,
+        region: str,
+        params: dict[str, Any],
+        principal: str,
     ) -> Any:
         handler = self.handlers.get(service, {}).get(operation)
         if handler is None:
@@ -166,7 +210,7 @@ class Simulation:
                 due = self.settle(state, now)
                 self._settled = (self.store.version, due)
             settled = self.settle is not None
-            return handler(Call(service, operation, account, region, params, state, now, settled))
+            return handler(Call(service, operation, account, region, params, state, now, settled, principal))
 
     def _settled_already(self, now: datetime) -> bool:
         """Nothing to settle: no change to the state since the last settle, and nothing due by `now`.
@@ -190,6 +234,17 @@ class Simulation:
         if self.record_file is not None:
             with open(self.record_file, "a") as stream:
                 stream.write(json.dumps(recorded.to_json()) + "\n")
+
+
+def _error_code(response: AWSResponse | None) -> str | None:
+    """The error code of a JSON-protocol answer (moto's), or None for a success."""
+    if response is None or response.status_code < 400:
+        return None
+    try:
+        body = json.loads(response.content or b"{}")
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    return str(body.get("__type", f"HTTP {response.status_code}")).rsplit("#", 1)[-1]
 
 
 def _network_delay(settings: dict[str, Any]) -> None:
@@ -278,11 +333,19 @@ class _AheadOfMoto:
         try:
             response = _before_send(request, event_name)
             if response is None and self.moto_stubber is not None:
+                moto = self.moto_stubber
+
+                def forward() -> AWSResponse | None:
+                    return moto(event_name=event_name, request=request, **kwargs)
+
                 simulation = _active
+                parts = event_name.split(".")
+                if simulation is not None and len(parts) >= 3 and parts[1] in MOTO_SERVICES:
+                    return simulation.through_moto(parts[1], parts[2], request, forward)
                 if simulation is not None:
                     # Calls moto answers (STS, ...) take the simulated network's latency too.
                     _network_delay(simulation.settings())
-                return self.moto_stubber(event_name=event_name, request=request, **kwargs)
+                return forward()
             return response
         finally:
             SimulatorCpu.add(time.thread_time() - started)

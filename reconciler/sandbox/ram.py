@@ -12,9 +12,11 @@ State layout, `state["ram"]` (times are ISO-8601 strings):
   organization_sharing_enabled: true once the management account called EnableSharingWithAwsOrganization
 
 Association statuses are ASSOCIATED, ASSOCIATING (waiting for the recipient to accept) or DISASSOCIATED.
-Inside the organization with sharing enabled (the `org_sharing_enabled` setting, or the API call above)
-principals are ASSOCIATED at once; otherwise each recipient gets a PENDING invitation and its association
-stays ASSOCIATING until it accepts. A recipient sees a shared model (bedrock.ListCustomModels) only while
+Custom models are shared only inside the organization with sharing enabled (the `org_sharing_enabled`
+setting, or the API call above): principals are ASSOCIATED at once, and without it the share is refused
+(ram_common.require_organization_sharing). A PENDING invitation (association ASSOCIATING until the recipient
+accepts) is what RAM sends otherwise; the sandbox keeps the mechanics for invitations already in the state.
+A recipient sees a shared model (bedrock.ListCustomModels) only while
 the share is ACTIVE and both its principal and the model's resource association are ASSOCIATED.
 """
 
@@ -42,6 +44,7 @@ from reconciler.sandbox.ram_common import (
     owned_share,
     page,
     ram_state,
+    require_organization_sharing,
     share_view,
 )
 
@@ -100,6 +103,8 @@ def create_resource_share(call: Call) -> dict[str, Any]:
         check_resource(call, resource, allow_external)
     for principal in p.get("principals", []):
         check_principal(call, principal, allow_external)
+    if p.get("resourceArns") and p.get("principals"):
+        require_organization_sharing(call)
     arn = new_arn(call, "resource-share")
     share: dict[str, Any] = {
         "name": p["name"],
@@ -247,6 +252,10 @@ def associate_resource_share(call: Call) -> dict[str, Any]:
         check_resource(call, resource, share["allow_external"])
     for principal in p.get("principals", []):
         check_principal(call, principal, share["allow_external"])
+    shares_models = p.get("resourceArns") or any(s in LIVE_STATUSES for s in share["resources"].values())
+    has_principals = p.get("principals") or any(s in LIVE_STATUSES for s in share["principals"].values())
+    if shares_models and has_principals:
+        require_organization_sharing(call)
     for resource in p.get("resourceArns", []):
         share["resources"][resource] = "ASSOCIATED"
     for principal in p.get("principals", []):

@@ -142,6 +142,28 @@ def check_resource(call: Call, arn: str, allow_external: bool) -> None:
         )
 
 
+def require_organization_sharing(call: Call) -> None:
+    """Refuse, as RAM does, to share a custom model while sharing with AWS Organizations is not enabled.
+
+    `bedrock:CustomModel` can be shared only with accounts of the owner's organization (RAM's "Shareable
+    AWS resources" table, https://docs.aws.amazon.com/ram/latest/userguide/shareable.html), and Bedrock
+    requires that "resource sharing in AWS RAM must be enabled for the organization" ("Fulfill prerequisites
+    to share models", https://docs.aws.amazon.com/bedrock/latest/userguide/share-model-prereq.html). Without
+    it RAM answers "OperationNotPermittedException: The resource you are attempting to share can only be
+    shared within your AWS Organization", even for an account of the organization ("Errors when trying to
+    share with accounts outside of my organization",
+    https://docs.aws.amazon.com/ram/latest/userguide/tshoot-sharing-outside-org.html). So no invitation is
+    ever sent for a custom model: inside the organization with sharing enabled, principals get access at once.
+    """
+    if not auto_accepts(call.state):
+        raise error(
+            "OperationNotPermittedException",
+            "The resource you are attempting to share can only be shared within your AWS Organization. "
+            "Sharing with AWS Organizations is not enabled (EnableSharingWithAwsOrganization, from the "
+            "organization's management account).",
+        )
+
+
 def check_principal(call: Call, principal: str, allow_external: bool) -> None:
     if not (len(principal) == 12 and principal.isdigit()):
         if principal.startswith("arn:") and arns.parse_arn(principal) is None:
@@ -168,6 +190,11 @@ def associate_principal(call: Call, share_arn: str, share: dict[str, Any], princ
     if principal in organization(call.state) and auto_accepts(call.state):
         share["principals"][principal] = "ASSOCIATED"
         return
+    invite(call, share_arn, share, principal)
+
+
+def invite(call: Call, share_arn: str, share: dict[str, Any], principal: str) -> None:
+    """A PENDING invitation of `principal` to the share (association ASSOCIATING until it answers)."""
     share["principals"][principal] = "ASSOCIATING"
     ram_state(call.state)["invitations"][new_arn(call, "resource-share-invitation")] = {
         "share_arn": share_arn,

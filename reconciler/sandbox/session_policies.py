@@ -71,6 +71,16 @@ def refusal(policy: str, action: str) -> str | None:
     return None if allowed else f"because no session policy allows the {action} action"
 
 
+def caller_principal(account: str, access_key: str) -> str:
+    """The IAM principal a key policy names for this caller: the role of an assumed-role session
+    (`arn:aws:iam::<account>:role/<name>`), else the account's root."""
+    session = session_of(account, access_key)
+    if session is None or ":assumed-role/" not in session[0]:
+        return f"arn:aws:iam::{account}:root"
+    role = session[0].split(":assumed-role/", 1)[1].split("/", 1)[0]
+    return f"arn:aws:iam::{account}:role/{role}"
+
+
 def check_session_policy(account: str, access_key: str, action: str) -> None:
     """Raise AccessDeniedException, as AWS does, when the caller's session policy does not allow `action`."""
     session = session_of(account, access_key)

@@ -19,8 +19,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "unreachable_accounts": [],
     # "<account>/<region>" targets where every new copy job ends Failed.
     "failing_copy_targets": [],
-    # Organization with RAM sharing enabled: shares to member accounts are auto-accepted. False: invitations
-    # stay PENDING until the recipient accepts them.
+    # Organization with RAM sharing enabled: shares to member accounts are auto-accepted. False: RAM refuses
+    # to share custom models (OperationNotPermittedException, ram_common.require_organization_sharing).
     "org_sharing_enabled": True,
     # Model versions (any name or ARN along a served model's copy chain) whose InvokeModel/Converse answers
     # are wrong, slow (45 s reported latency), or never come (ModelTimeoutException): see bedrock_runtime.py.

@@ -15,8 +15,12 @@ from reconciler.aws import executor
 from reconciler.aws.executor import ExecutionOptions
 from reconciler.core.plan import Action
 from reconciler.core.planfile import save_plan
+from reconciler.errors import ReconcilerError
 from reconciler.pipeline import make_plan
+from reconciler.sandbox.api import Call
 from reconciler.sandbox.clock import SandboxClock
+from reconciler.sandbox.estate import SandboxEstate
+from reconciler.sandbox.ram_common import invite
 from tests.apply.support import Estate, duplicates, make_estate
 
 EXPECTED_AFTER_CONVERGENCE = 10
@@ -190,19 +194,43 @@ def test_prune_removes_only_managed_resources_and_never_a_committed_throughput(e
     assert operations.index("DisassociateResourceShare") < operations.index("DeleteResourceShare")
 
 
-def test_without_organization_sharing_the_invitations_are_accepted_and_it_converges(estate: Estate) -> None:
+def test_without_organization_sharing_nothing_is_applied_and_a_pending_invitation_is_accepted(
+    estate: Estate,
+) -> None:
+    # RAM refuses to share custom models until sharing with the organization is enabled: apply stops at
+    # its plan's preflight error, before any write.
     estate.settings(org_sharing_enabled=False)
-    result = estate.apply()
-    report = result.report
-    assert report is not None
-    assert report.succeeded, [(s.address, s.message) for s in report.steps if s.outcome != "done"]
+    before = estate.state()
+    with pytest.raises(ReconcilerError, match=r"preflight/ram-sharing"):
+        estate.apply()
+    assert (estate.state()["bedrock"], estate.state()["ram"]) == (before["bedrock"], before["ram"])
+    # With sharing enabled it converges; a pending invitation of one of our shares (one RAM sent before
+    # sharing was enabled, put in the state here) is accepted by the next apply.
+    estate.settings(org_sharing_enabled=True)
+    first = estate.apply()
+    assert first.report is not None
+    assert first.report.succeeded
+    with SandboxEstate.open(estate.sandbox_dir) as sandbox:
+        now = sandbox.now()
+        with sandbox.store.locked(write=True) as state:
+            share_arn, share = next(
+                (arn, share)
+                for arn, share in state["ram"]["shares"].items()
+                if share["name"] == "bedrock-gitops-financial-analyst-v1" and share["status"] == "ACTIVE"
+            )
+            call = Call("ram", "CreateResourceShare", share["owner"], share["region"], {}, state, now)
+            invite(call, share_arn, share, "777788889999")
+    assert replan(estate) == 1
+    second = estate.apply()
+    assert second.report is not None
+    assert second.report.succeeded
     accepted = [
         call.account
-        for step in report.steps
+        for step in second.report.steps
         for call in step.calls
         if call.operation == "AcceptResourceShareInvitation"
     ]
-    assert sorted(accepted) == ["444455556666", "444455556666", "777788889999"]
+    assert accepted == ["777788889999"]
     invitations = estate.state()["ram"]["invitations"].values()
     assert {invitation["status"] for invitation in invitations} == {"ACCEPTED"}
     assert replan(estate) == 0

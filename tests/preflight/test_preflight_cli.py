@@ -62,15 +62,17 @@ def test_an_account_outside_the_organization(
     assert f"{finding['file']}:{finding['line']}:{finding['column']}" == repo.where(PROD, f'"{seed.PROD}"')
 
 
-def test_ram_sharing_with_the_organization_disabled_is_a_warning(
+def test_ram_sharing_with_the_organization_disabled_is_an_error(
     repo: Repo, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    # RAM refuses to share a custom model then (tests/preflight/test_aws_refusals.py, refusal 1).
     change_estate(tmp_path, lambda s: s["settings"].update(org_sharing_enabled=False))
     code, findings = plan_json(capsys, repo)
-    assert code == 0
+    assert code == 1
     [finding] = preflight(findings, "ram-sharing")
-    assert finding["severity"] == "warning"
+    assert finding["severity"] == "error"
     assert "RAM sharing with organization o-exampleorgid1 is not enabled" in finding["message"]
+    assert "OperationNotPermittedException" in finding["message"]
     assert "aws ram enable-sharing-with-aws-organization" in finding["fix"]
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from reconciler.sandbox import bedrock, ram
 from reconciler.sandbox.api import Call, Handler, SimulatedError
+from reconciler.sandbox.ram_common import invite
 from reconciler.sandbox.settings import DEFAULT_SETTINGS
 from reconciler.sandbox.shapes import request_problems, response_problems
 
@@ -83,6 +84,20 @@ class World:
         }
         result = self.ram("CreateResourceShare", DEV, **params)
         return str(result["resourceShare"]["resourceShareArn"])
+
+    def share_by_invitation(self, model: str = V1, principal: str = STAGING) -> str:
+        """A share of `model` whose `principal` has a PENDING invitation. RAM shares custom models only inside
+        an organization with sharing enabled, where it sends no invitation: the invitation is put in the
+        state, as for a share from before sharing was enabled, to test what RAM does with one."""
+        share_arn = self.share(model, principal)
+        share = self.state["ram"]["shares"][share_arn]
+        invite(
+            Call("ram", "CreateResourceShare", DEV, "us-east-1", {}, self.state, self.now),
+            share_arn,
+            share,
+            principal,
+        )
+        return share_arn
 
     def copy(
         self,

@@ -9,6 +9,7 @@ import pytest
 
 from reconciler.sandbox import arns, bedrock
 from reconciler.sandbox.bedrock_capacity import NO_COMMITMENT_THROUGHPUTS_PER_BASE_MODEL, add_months
+from reconciler.sandbox.governance import key_policy
 from reconciler.sandbox.seed import MANUAL_THROUGHPUT_ARN
 from tests.sandbox.handler_support import DEV, NOVA, PROD, STAGING, V1, V2, World
 
@@ -16,6 +17,7 @@ from tests.sandbox.handler_support import DEV, NOVA, PROD, STAGING, V1, V2, Worl
 PRO_FM = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0:300k"
 LITE_FM = "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0:300k"
 KMS_ALIAS = "alias/bedrock-models"
+ALIASED_KEYS = ("1a2b3c4d-0000-4000-8000-00000000e001", "1a2b3c4d-0000-4000-8000-00000000a002")
 
 
 @pytest.fixture
@@ -116,6 +118,10 @@ def test_delete_custom_model_owner_only_and_not_while_in_use(world: World) -> No
 
 def test_recipient_copies_into_two_regions_with_tags_and_kms_key(world: World) -> None:
     world.share(V1)
+    for region, key_id in (("us-east-1", ALIASED_KEYS[0]), ("us-west-2", ALIASED_KEYS[1])):
+        world.state["kms"][f"{STAGING}/{region}"] = {
+            key_id: {"policy": key_policy(STAGING), "aliases": [KMS_ALIAS]}
+        }
     tags = [{"key": "bedrock-gitops:managed-by", "value": "bedrock-gitops"}]
     jobs = {
         region: world.copy(
@@ -146,7 +152,8 @@ def test_recipient_copies_into_two_regions_with_tags_and_kms_key(world: World) -
         assert model["modelName"] == "financial-analyst-v1"
         assert model["customizationType"] == "FINE_TUNING"
         assert model["baseModelArn"] == arns.foundation_model_arn(region, "amazon.nova-pro-v1:0:300k")
-        assert model["modelKmsKeyArn"] == arns.kms_key_arn(KMS_ALIAS, region, STAGING)
+        key_id = ALIASED_KEYS[0 if region == "us-east-1" else 1]
+        assert model["modelKmsKeyArn"] == f"arn:aws:kms:{region}:{STAGING}:key/{key_id}"  # the alias's key
         listed = world.bedrock("ListTagsForResource", STAGING, region, resourceARN=done["targetModelArn"])
         assert listed["tags"] == tags
     owned = world.bedrock("ListCustomModels", STAGING, isOwned=True)["modelSummaries"]

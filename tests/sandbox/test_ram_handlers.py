@@ -108,9 +108,29 @@ def test_only_the_owner_shares_an_existing_model_of_the_shares_region(world: Wor
     )  # shared with it, not its own
 
 
-def test_pending_invitation_until_the_recipient_accepts(world: World) -> None:
+def test_without_organization_sharing_a_custom_model_cannot_be_shared(world: World) -> None:
     world.state["settings"]["org_sharing_enabled"] = False
-    share = world.share(V1)
+    error = world.fails(
+        "ram",
+        "CreateResourceShare",
+        DEV,
+        name="s",
+        resourceArns=[V1],
+        principals=[STAGING],
+        allowExternalPrincipals=False,
+    )
+    assert error.code == "OperationNotPermittedException"
+    assert "can only be shared within your AWS Organization" in error.message
+    # A share without principals is no sharing yet; adding one is refused the same way.
+    share = world.ram("CreateResourceShare", DEV, name="s", resourceArns=[V1], allowExternalPrincipals=False)[
+        "resourceShare"
+    ]["resourceShareArn"]
+    error = world.fails("ram", "AssociateResourceShare", DEV, resourceShareArn=share, principals=[STAGING])
+    assert error.code == "OperationNotPermittedException"
+
+
+def test_pending_invitation_until_the_recipient_accepts(world: World) -> None:
+    share = world.share_by_invitation(V1)
     assert associations(world, "PRINCIPAL") == [(STAGING, "ASSOCIATING")]
     [invitation] = invitations(world, STAGING)
     assert invitation["status"] == "PENDING"
@@ -136,8 +156,7 @@ def test_pending_invitation_until_the_recipient_accepts(world: World) -> None:
 
 
 def test_rejected_invitation_leaves_the_model_unshared(world: World) -> None:
-    world.state["settings"]["org_sharing_enabled"] = False
-    world.share(V1)
+    world.share_by_invitation(V1)
     arn = str(invitations(world, STAGING)[0]["resourceShareInvitationArn"])
     rejected = world.ram("RejectResourceShareInvitation", STAGING, resourceShareInvitationArn=arn)
     assert rejected["resourceShareInvitation"]["status"] == "REJECTED"
@@ -151,6 +170,18 @@ def test_enabling_organization_sharing_is_for_the_management_account(world: Worl
     world.state["settings"]["org_sharing_enabled"] = False
     error = world.fails("ram", "EnableSharingWithAwsOrganization", DEV)
     assert error.code == "OperationNotPermittedException"
+    assert (
+        world.fails(
+            "ram",
+            "CreateResourceShare",
+            DEV,
+            name="s",
+            resourceArns=[V1],
+            principals=[STAGING],
+            allowExternalPrincipals=False,
+        ).code
+        == "OperationNotPermittedException"
+    )
     assert world.ram("EnableSharingWithAwsOrganization", MANAGEMENT) == {"returnValue": True}
     world.share(V1)
     assert associations(world, "PRINCIPAL") == [(STAGING, "ASSOCIATED")]
@@ -254,12 +285,11 @@ def test_listings_paginate(world: World) -> None:
 
 
 def test_resource_counts_and_reproducible_arns(world: World) -> None:
-    world.state["settings"]["org_sharing_enabled"] = False
-    share = world.share(V1)
+    share = world.share_by_invitation(V1)
     assert ram.resource_counts(world.state) == {
         f"{DEV}/us-east-1": {"shares": 1, "pending_invitations": 0},
         f"{STAGING}/us-east-1": {"shares": 0, "pending_invitations": 1},
     }
-    other = World(org_sharing_enabled=False)
-    assert other.share(V1) == share
+    other = World()
+    assert other.share_by_invitation(V1) == share
     assert invitations(other, STAGING) == invitations(world, STAGING)

@@ -12,6 +12,8 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws import listing
 from reconciler.sandbox import estate
+from reconciler.sandbox.api import Call
+from reconciler.sandbox.ram_common import invite
 from tests.sandbox.handler_support import DEV, STAGING, V1
 
 
@@ -86,11 +88,17 @@ def test_errors_reach_boto3_with_their_codes(flow: estate.SandboxEstate) -> None
 
 
 def test_pending_invitation_through_discovery_listings(flow: estate.SandboxEstate) -> None:
-    flow.update_settings(org_sharing_enabled=False)
     dev_ram = client(flow, "ram", DEV)
     dev_ram.create_resource_share(
         name="s", resourceArns=[V1], principals=[STAGING], allowExternalPrincipals=False
     )
+    # RAM sends no invitation for a custom model (organization-only, sharing enabled): one is put in the
+    # state, as for a share from before sharing was enabled.
+    now = flow.now()
+    with flow.store.locked(write=True) as state:
+        [(share_arn, share_doc)] = state["ram"]["shares"].items()
+        call = Call("ram", "CreateResourceShare", DEV, "us-east-1", {}, state, now)
+        invite(call, share_arn, share_doc, STAGING)
     [share] = listing.list_owned_shares(dev_ram)
     assert (share.resource_arns, share.principals) == (frozenset({V1}), frozenset({STAGING}))
     staging_ram = client(flow, "ram", STAGING)

@@ -14,7 +14,6 @@ DEV, STAGING, PROD = "111122223333", "444455556666", "777788889999"
 V1 = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-pro-v1:0:300k/fa1v1a2b3c4d"
 V2 = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-pro-v1:0:300k/fa2v2e5f6g7h"
 NOVA = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-lite-v1:0:300k/ss1v1k8m2n4p"
-KMS = "arn:aws:kms:us-west-2:444455556666:key/7a6b5c4d-3e2f-4a1b-9c0d-e1f2a3b4c5d6"
 
 
 def client(estate: SandboxEstate, service: str, account: str, region: str = "us-east-1") -> Any:
@@ -80,24 +79,6 @@ def test_custom_models_cannot_be_shared_outside_the_organization(sandbox: Sandbo
     assert error_code(caught) == "OperationNotPermittedException"
 
 
-def test_without_org_sharing_the_recipient_must_accept_an_invitation(sandbox: SandboxEstate) -> None:
-    sandbox.update_settings(org_sharing_enabled=False)
-    share(sandbox)
-    ram = client(sandbox, "ram", STAGING)
-    (invitation,) = ram.get_resource_share_invitations()["resourceShareInvitations"]
-    assert (invitation["status"], invitation["senderAccountId"]) == ("PENDING", DEV)
-    assert client(sandbox, "bedrock", STAGING).list_custom_models()["modelSummaries"] == []
-    ram.accept_resource_share_invitation(resourceShareInvitationArn=invitation["resourceShareInvitationArn"])
-    assert [
-        m["modelArn"] for m in client(sandbox, "bedrock", STAGING).list_custom_models()["modelSummaries"]
-    ] == [V1]
-    with pytest.raises(ClientError) as caught:
-        ram.accept_resource_share_invitation(
-            resourceShareInvitationArn=invitation["resourceShareInvitationArn"]
-        )
-    assert error_code(caught) == "ResourceShareInvitationAlreadyAcceptedException"
-
-
 def test_disassociated_principal_no_longer_sees_the_model(sandbox: SandboxEstate) -> None:
     arn = share(sandbox)["resourceShare"]["resourceShareArn"]
     client(sandbox, "ram", DEV).disassociate_resource_share(resourceShareArn=arn, principals=[STAGING])
@@ -112,14 +93,17 @@ def test_disassociated_principal_no_longer_sees_the_model(sandbox: SandboxEstate
 def test_copy_of_a_shared_model_runs_in_the_target_region_and_completes(sandbox: SandboxEstate) -> None:
     share(sandbox)
     tags = [{"key": "bedrock-gitops:managed-by", "value": "bedrock-gitops"}]
-    west = copy(sandbox, "us-west-2", targetModelTags=tags, modelKmsKeyId=KMS)
+    # A key staging makes in us-west-2 (moto's KMS; its default key policy lets the account's roles use it).
+    kms_key = client(sandbox, "kms", STAGING, "us-west-2").create_key(Description="model copies")
+    key_arn = kms_key["KeyMetadata"]["Arn"]
+    west = copy(sandbox, "us-west-2", targetModelTags=tags, modelKmsKeyId=key_arn)
     east = copy(sandbox, "us-east-1")  # a shared model must be copied even into its own Region
     bedrock = client(sandbox, "bedrock", STAGING, "us-west-2")
     assert bedrock.get_model_copy_job(jobArn=west)["status"] == "InProgress"
     assert bedrock.list_custom_models(isOwned=True)["modelSummaries"] == []
     sandbox.advance(1200)
     job = bedrock.get_model_copy_job(jobArn=west)
-    assert (job["status"], job["sourceAccountId"], job["targetModelKmsKeyArn"]) == ("Completed", DEV, KMS)
+    assert (job["status"], job["sourceAccountId"], job["targetModelKmsKeyArn"]) == ("Completed", DEV, key_arn)
     (model,) = bedrock.list_custom_models(isOwned=True)["modelSummaries"]
     assert model["modelArn"] == job["targetModelArn"]
     assert model["modelArn"].startswith(
