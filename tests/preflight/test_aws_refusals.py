@@ -272,8 +272,8 @@ def test_a_copy_with_a_kms_key_the_copy_cannot_use(
 
     # Another Region's key is refused before the plan even reads AWS: the manifests' own checks.
     repo.edit(PROD, PROD_KEY, WEST_KEY)
-    code, _, err = run(capsys, "plan", "--sandbox", "--root", str(repo.root))
-    assert code != 0
+    exit_code, _, err = run(capsys, "plan", "--sandbox", "--root", str(repo.root))
+    assert exit_code != 0
     assert "the KMS key for us-east-1 is in Region us-west-2" in err
     repo.edit(PROD, WEST_KEY, MISSING_KEY)
     assert plan_error(repo, capsys, "kms").endswith(f"which does not exist in {seed.PROD} us-east-1")
