@@ -22,6 +22,7 @@ from reconciler.sandbox.bedrock_common import (
     page,
     repeated,
     require_support,
+    retire_token,
     settings_of,
     sort_by_creation,
     tag_dict,
@@ -101,7 +102,7 @@ def owned_model(call: Call, identifier: str, allow_foundation: bool = False) -> 
 def create_provisioned_model_throughput(call: Call) -> dict[str, Any]:
     p = call.params
     throughputs = caller_scope(call)["throughputs"]
-    earlier = repeated(throughputs, p, "the provisioned model")
+    earlier = repeated(throughputs, p, "the provisioned model", caller_scope(call))
     if earlier is not None:
         return {"provisionedModelArn": earlier}
     name = p["provisionedModelName"]
@@ -258,7 +259,9 @@ def delete_provisioned_model_throughput(call: Call) -> dict[str, Any]:
         raise conflict(
             f"The provisioned model {arn} is {throughput['status']}. Try again when it is InService."
         )
-    del caller_scope(call)["throughputs"][arn]
+    scope = caller_scope(call)
+    retire_token(scope, throughput.get("token"), f"the provisioned model {arn}")
+    del scope["throughputs"][arn]
     return {}
 
 
@@ -268,7 +271,7 @@ def delete_provisioned_model_throughput(call: Call) -> dict[str, Any]:
 def create_custom_model_deployment(call: Call) -> dict[str, Any]:
     p = call.params
     deployments = caller_scope(call)["deployments"]
-    earlier = repeated(deployments, p, "the custom model deployment")
+    earlier = repeated(deployments, p, "the custom model deployment", caller_scope(call))
     if earlier is not None:
         return {"customModelDeploymentArn": earlier}
     name = p["modelDeploymentName"]
@@ -378,7 +381,9 @@ def delete_custom_model_deployment(call: Call) -> dict[str, Any]:
     arn, deployment = _deployment(call, call.params["customModelDeploymentIdentifier"])
     if deployment["status"] == "Creating":
         raise conflict(f"The custom model deployment {arn} is Creating. Try again when it is Active.")
-    del caller_scope(call)["deployments"][arn]
+    scope = caller_scope(call)
+    retire_token(scope, deployment.get("token"), f"the custom model deployment {arn}")
+    del scope["deployments"][arn]
     return {}
 
 

@@ -202,15 +202,35 @@ def fingerprint(params: Mapping[str, Any], token_member: str = "clientRequestTok
     return hashlib.sha256(json.dumps(stable, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def repeated(items: Mapping[str, Mapping[str, Any]], params: Mapping[str, Any], what: str) -> str | None:
+def repeated(
+    items: Mapping[str, Mapping[str, Any]],
+    params: Mapping[str, Any],
+    what: str,
+    scope: Mapping[str, Any] | None = None,
+) -> str | None:
     """The ARN made earlier by this clientRequestToken, when the request repeats; None for a new token.
 
-    The operations that take a clientRequestToken do not model ConflictException or an idempotency error, so
-    a token reused for a different request is a ValidationException (a common error of every operation).
+    AWS: "If this token matches a previous request, Amazon Bedrock ignores the request, but does not return
+    an error" (clientRequestToken, e.g. CreateModelCopyJob's API reference,
+    https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CreateModelCopyJob.html; "Ensuring
+    idempotency", https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Run_Instance_Idempotency.html): the
+    same request answers the original result. The same token with different parameters is an idempotency
+    error; the operations that take a clientRequestToken do not model ConflictException or an idempotency
+    error, so it is a ValidationException (a common error of every operation).
+
+    A token whose resource was deleted since (retire_token) is undocumented: the sandbox refuses it
+    (ValidationException), the adversarial choice, so that the reconciler never depends on what AWS does
+    then (core/names.py gives a re-created resource a new token).
     """
     token = params.get("clientRequestToken")
     if not token:
         return None
+    retired = (scope or {}).get("retired_tokens", {}).get(token)
+    if retired is not None:
+        raise validation_error(
+            f"The client request token {token} was used for {retired}, which has been deleted since. Use a "
+            "new token to create it again."
+        )
     for arn, item in items.items():
         if item.get("token") == token:
             if item.get("fingerprint") != fingerprint(params):
@@ -220,6 +240,12 @@ def repeated(items: Mapping[str, Mapping[str, Any]], params: Mapping[str, Any], 
                 )
             return arn
     return None
+
+
+def retire_token(scope: dict[str, Any], token: str | None, what: str) -> None:
+    """Remember that `token` made `what`, now deleted (see repeated)."""
+    if token:
+        scope.setdefault("retired_tokens", {})[token] = what
 
 
 # -- pagination ---------------------------------------------------------------------------------------------

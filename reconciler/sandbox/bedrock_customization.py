@@ -104,7 +104,7 @@ def _base_model_id(call: Call, identifier: str) -> str:
 def create_model_customization_job(call: Call) -> dict[str, Any]:
     p = call.params
     scope = caller_scope(call)
-    earlier = repeated(jobs_of(scope), p, "the model customization job")
+    earlier = repeated(jobs_of(scope), p, "the model customization job", scope)
     if earlier is not None:
         return {"jobArn": earlier}
     base_model_id = _base_model_id(call, p["baseModelIdentifier"])

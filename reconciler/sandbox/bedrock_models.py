@@ -23,6 +23,7 @@ from reconciler.sandbox.bedrock_common import (
     page,
     repeated,
     require_support,
+    retire_token,
     scope_key,
     scope_of,
     settings_of,
@@ -31,7 +32,7 @@ from reconciler.sandbox.bedrock_common import (
     tag_list,
     when,
 )
-from reconciler.sandbox.bedrock_customization import provenance_of
+from reconciler.sandbox.bedrock_customization import jobs_of, provenance_of
 from reconciler.sandbox.ram import shared_model_arns
 
 # Customization types whose models Bedrock can copy (and RAM can share): made by a customization job in
@@ -187,6 +188,13 @@ def delete_custom_model(call: Call) -> dict[str, Any]:
         raise conflict(
             f"The custom model {arn} is in use by {', '.join(users)}. Delete or update them and try again."
         )
+    # The token of the job that made this model (a copy, or a fine-tuning job) made a deleted resource now.
+    for job in scope["copy_jobs"].values():
+        if job["target_model_arn"] == arn:
+            retire_token(scope, job.get("token"), f"the model copy job that made {arn}")
+    for job in jobs_of(scope).values():
+        if job.get("custom_model_arn") == arn:
+            retire_token(scope, job.get("token"), f"the model customization job that made {arn}")
     del scope["models"][arn]
     return {}
 
@@ -302,7 +310,7 @@ def _aliased_key(call: Call, key_arn: str, reference: str) -> str:
 def create_model_copy_job(call: Call) -> dict[str, Any]:
     p = call.params
     scope = caller_scope(call)
-    earlier = repeated(scope["copy_jobs"], p, "the model copy job")
+    earlier = repeated(scope["copy_jobs"], p, "the model copy job", scope)
     if earlier is not None:
         return {"jobArn": earlier}
     source_arn = p["sourceModelArn"]

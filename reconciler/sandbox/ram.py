@@ -92,10 +92,21 @@ def create_resource_share(call: Call) -> dict[str, Any]:
                 call.account,
                 call.region,
             ):
+                # Same token, other parameters: IdempotentParameterMismatchException, as RAM's API reference
+                # says (https://docs.aws.amazon.com/ram/latest/APIReference/API_CreateResourceShare.html).
                 if earlier["fingerprint"] != fingerprint(p, "clientToken"):
                     raise error(
                         "IdempotentParameterMismatchException",
                         f"The client token {token} was already used for a different request.",
+                    )
+                # The token of a share deleted since: undocumented, so refused (InvalidClientTokenException,
+                # one of the operation's modelled errors), the adversarial choice: the reconciler must never
+                # depend on it (core/names.py gives a share made again a new token).
+                if earlier["status"] == "DELETED":
+                    raise error(
+                        "InvalidClientTokenException",
+                        f"The client token {token} made the resource share {arn}, which has been deleted "
+                        "since. Use a new token to share again.",
                     )
                 return {"resourceShare": share_view(arn, earlier), "clientToken": token}
     allow_external = p.get("allowExternalPrincipals", True)  # RAM's documented default
