@@ -53,9 +53,10 @@ def initial_state(estate: State | None = None) -> State:
 
 
 def _simulation(store: StateFile, record_file: Path | None) -> Simulation:
-    from reconciler.sandbox import bedrock, bedrock_runtime, dynamodb, governance, ram
+    from reconciler.sandbox import bedrock, bedrock_runtime, governance, ram
 
-    handlers = {"bedrock": bedrock.HANDLERS, "ram": ram.HANDLERS, "dynamodb": dynamodb.HANDLERS}
+    # DynamoDB (the apply lock) and KMS are moto's, kept in the document (moto_state.py).
+    handlers = {"bedrock": bedrock.HANDLERS, "ram": ram.HANDLERS}
     handlers["bedrock-runtime"] = bedrock_runtime.HANDLERS
     handlers.update(governance.HANDLERS)  # Organizations, KMS, Service Quotas (preflight reads)
     return Simulation(store, handlers, record_file, settle=bedrock.settle)

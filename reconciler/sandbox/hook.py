@@ -38,9 +38,7 @@ from reconciler.sandbox.session_policies import caller_principal, check_session_
 from reconciler.sandbox.shapes import request_problems, response_problems, validation_message
 from reconciler.sandbox.statefile import StateFile
 
-SIMULATED_SERVICES = frozenset(
-    {"bedrock", "bedrock-runtime", "ram", "dynamodb", "organizations", "service-quotas"}
-)
+SIMULATED_SERVICES = frozenset({"bedrock", "bedrock-runtime", "ram", "organizations", "service-quotas"})
 # Answered by moto, with their state kept in the sandbox's document (moto_state.py).
 MOTO_SERVICES = frozenset(SERVICES)
 _CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
@@ -177,6 +175,9 @@ class Simulation:
         )
         try:
             check_session_policy(account, access_key, f"{iam_prefix(service)}:{operation}")
+            refused = SERVICES[service].refuse(operation, params)
+            if refused is not None:
+                raise refused
         except SimulatedError as error:
             self._record(RecordedRequest(service, operation, account, region, params, error.code))
             encoded = encode_error(error.code, error.message, error.status, service)

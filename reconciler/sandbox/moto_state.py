@@ -1,4 +1,5 @@
-"""Services moto serves, persisted in the sandbox's state document like the rest of the estate.
+"""Services moto serves (KMS, DynamoDB), persisted in the sandbox's state document like the rest of the
+estate.
 
 moto keeps a service's state in process memory for one `mock_aws()` block; the sandbox lives across CLI runs
 and processes in its state document (statefile.py). So moto answers the request, and the document stays the
@@ -11,18 +12,26 @@ rebuilt from moto's backend. Both happen under the document's lock, so moto's an
                                                "grants": [{"GrantId", "GranteePrincipal", "Operations",
                                                            "Name"?}]}}}
 
+    "dynamodb": {"<account>/<region>": {"<table>": {"key": "<partition key attribute>",
+                                                   "items": {"<key value>": {<item, DynamoDB JSON>}}}}}
+
 Key ids are the document's (the example manifests name fixed keys): moto mints random ones, so a key is
-made through moto's backend and then filed under its id.
+made through moto's backend and then filed under its id. Tables are the apply lock's: a string partition
+key, no sort key, on demand.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from moto.dynamodb.models import dynamodb_backends
 from moto.kms.models import kms_backends
+
+from reconciler.sandbox.api import SimulatedError
 
 State = dict[str, Any]
 
@@ -34,6 +43,8 @@ class MotoService:
     part: str  # the document's key
     load: Callable[[dict[str, Any]], None]  # document part -> moto's backend (replacing what moto held)
     dump: Callable[[], dict[str, Any]]  # moto's backend -> document part
+    # What moto gets wrong, refused before moto sees it: (operation, input members) -> SimulatedError or None.
+    refuse: Callable[[str, dict[str, Any]], SimulatedError | None] = lambda _operation, _params: None
 
 
 # -- KMS ----------------------------------------------------------------------------------------------------
@@ -105,7 +116,79 @@ def _dump_kms() -> dict[str, Any]:
     return part
 
 
-SERVICES: dict[str, MotoService] = {"kms": MotoService("kms", _load_kms, _dump_kms)}
+# -- DynamoDB -----------------------------------------------------------------------------------------------
+
+
+def _dynamodb_backends() -> list[tuple[str, str, Any]]:
+    return [
+        (account, region, backend)
+        for account, regions in list(dynamodb_backends.items())
+        for region, backend in list(regions.items())
+    ]
+
+
+def _load_dynamodb(part: dict[str, Any]) -> None:
+    for _, _, backend in _dynamodb_backends():
+        backend.tables.clear()
+    for scope, tables in part.items():
+        account, region = scope.split("/", 1)
+        backend = dynamodb_backends[account][region]
+        for name, table in tables.items():
+            key = str(table["key"])
+            backend.create_table(
+                name,
+                schema=[{"AttributeName": key, "KeyType": "HASH"}],
+                throughput=None,
+                attr=[{"AttributeName": key, "AttributeType": "S"}],
+                global_indexes=None,
+                indexes=None,
+                streams=None,
+                billing_mode="PAY_PER_REQUEST",
+                sse_specification=None,
+                tags=[],
+                deletion_protection_enabled=False,
+                warm_throughput=None,
+            )
+            for item in table.get("items", {}).values():
+                backend.put_item(name, item)
+
+
+def _dump_dynamodb() -> dict[str, Any]:
+    part: dict[str, Any] = {}
+    for account, region, backend in _dynamodb_backends():
+        for name, table in backend.tables.items():
+            items = {
+                str(item.attrs[table.hash_key_attr].value): item.to_json()["Attributes"]
+                for item in table.all_items()
+            }
+            part.setdefault(f"{account}/{region}", {})[name] = {"key": table.hash_key_attr, "items": items}
+    return part
+
+
+_ATTRIBUTE_NAME = re.compile(r"#[A-Za-z0-9_]+")
+
+
+def _refuse_dynamodb(_operation: str, params: dict[str, Any]) -> SimulatedError | None:
+    """An expression naming an attribute (#name) that ExpressionAttributeNames does not define: moto 5 fails
+    with a KeyError (an HTTP 500) where DynamoDB answers a ValidationException ("Expression attribute names
+    (aliases) in DynamoDB",
+    https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ExpressionAttributeNames.html)."""
+    defined = set(params.get("ExpressionAttributeNames", {}))
+    for member in ("ConditionExpression", "UpdateExpression", "ProjectionExpression"):
+        for name in _ATTRIBUTE_NAME.findall(str(params.get(member, ""))):
+            if name not in defined:
+                return SimulatedError(
+                    "ValidationException",
+                    "Invalid " + member + ": An expression attribute name used in the document path is not "
+                    f"defined; attribute name: {name}",
+                )
+    return None
+
+
+SERVICES: dict[str, MotoService] = {
+    "kms": MotoService("kms", _load_kms, _dump_kms),
+    "dynamodb": MotoService("dynamodb", _load_dynamodb, _dump_dynamodb, _refuse_dynamodb),
+}
 
 
 class MotoSync:
