@@ -51,6 +51,7 @@ from reconciler.sandbox.bedrock_customization import (
 )
 from reconciler.sandbox.bedrock_evaluation import EVALUATION_HANDLERS
 from reconciler.sandbox.bedrock_models import MODEL_HANDLERS, settle_copy_jobs
+from reconciler.sandbox.ram_common import invitations_due, settle_invitations
 
 MAX_TAGS_PER_RESOURCE = 200
 
@@ -61,6 +62,7 @@ def settle(state: dict[str, Any], now: datetime) -> datetime | None:
     settle_copy_jobs(state, now)
     settle_capacity(state, now)
     settle_customization_jobs(state, now)
+    settle_invitations(state, now)  # RAM's clock-driven change, settled with Bedrock's (hook.py)
     return pending_until(state)
 
 
@@ -82,7 +84,7 @@ def pending_until(state: dict[str, Any]) -> datetime | None:
             update = deployment.get("update")
             if update and update["status"] == "Updating":
                 due.append(update["ready_at"])
-    return min((when(moment) for moment in due), default=None)
+    return min([*(when(moment) for moment in due), *invitations_due(state)], default=None)
 
 
 def resource_counts(state: dict[str, Any]) -> dict[str, dict[str, int]]:

@@ -48,7 +48,18 @@ def settle_capacity(state: dict[str, Any], now: datetime) -> None:
     Active, and a deployment's pending update -> UpdateCompleted (now serving the new model)."""
     for scope in state.get("bedrock", {}).values():
         for throughput in scope.get("throughputs", {}).values():
-            if throughput["status"] in ("Creating", "Updating") and when(throughput["ready_at"]) <= now:
+            if (
+                throughput["status"] == "Creating"
+                and throughput.get("will_fail")
+                and when(throughput["ready_at"]) <= now
+            ):
+                # The `failing_throughput_targets` fault: the status enum has Failed, and
+                # GetProvisionedModelThroughput a failureMessage for it (API reference,
+                # https://docs.aws.amazon.com/bedrock/latest/APIReference/API_GetProvisionedModelThroughput.html).
+                throughput["status"] = "Failed"
+                throughput["failure"] = "The provisioned model could not be created (sandbox fault setting)."
+                throughput["updated"] = throughput["ready_at"]
+            elif throughput["status"] in ("Creating", "Updating") and when(throughput["ready_at"]) <= now:
                 throughput["status"] = "InService"
                 throughput["model_arn"] = throughput["desired_model_arn"]
                 throughput["units"] = throughput["desired_units"]
@@ -142,6 +153,8 @@ def create_provisioned_model_throughput(call: Call) -> dict[str, Any]:
         "created": iso(call.now),
         "updated": iso(call.now),
         "ready_at": iso(call.now + _duration(call, "throughput_seconds", 600)),
+        "will_fail": f"{call.account}/{call.region}"
+        in settings_of(call.state).get("failing_throughput_targets", []),
         "tags": tag_dict(p.get("tags")),
         "token": p.get("clientRequestToken"),
         "fingerprint": fingerprint(p),
@@ -182,7 +195,10 @@ def _throughput_view(arn: str, t: dict[str, Any], region: str) -> dict[str, Any]
 
 def get_provisioned_model_throughput(call: Call) -> dict[str, Any]:
     arn, throughput = _throughput(call, call.params["provisionedModelId"])
-    return _throughput_view(arn, throughput, call.region)
+    view = _throughput_view(arn, throughput, call.region)
+    if throughput.get("failure"):
+        view["failureMessage"] = throughput["failure"]
+    return view
 
 
 def list_provisioned_model_throughputs(call: Call) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from reconciler.sandbox.restjson import decode_request, encode_error, encode_res
 from reconciler.sandbox.session_policies import caller_principal, check_session_policy
 from reconciler.sandbox.shapes import request_problems, response_problems, validation_message
 from reconciler.sandbox.statefile import StateFile
+from reconciler.sandbox.throttling import RequestBuckets
 
 SIMULATED_SERVICES = frozenset({"bedrock", "bedrock-runtime", "ram", "organizations", "service-quotas"})
 # Answered by moto, with their state kept in the sandbox's document (moto_state.py).
@@ -133,6 +134,9 @@ class Simulation:
             check_session_policy(account, access_key, f"{iam_prefix(service)}:{operation}")
             with self._random_lock:
                 throttled = self._random.random() < float(settings.get("throttle_rate", 0.0))
+            rate = float(settings.get("throttle_requests_per_second", 0.0))
+            if rate > 0 and not throttled:
+                throttled = not RequestBuckets(self.store.directory).take(f"{account}/{region}", rate)
             if throttled:
                 raise SimulatedError("ThrottlingException", "Rate exceeded", 429)
             problems = request_problems(service, operation, params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from reconciler.sandbox import arns
@@ -204,6 +205,34 @@ def invite(call: Call, share_arn: str, share: dict[str, Any], principal: str) ->
         "status": "PENDING",
         "created": iso(call.now),
     }
+
+
+# "For shared resource types not on the following list, you have 12 hours to accept the invitation to join
+# the resource share. After 12 hours, the invitation expires and the end user principal in the resource share
+# is disassociated" ("Accepting and rejecting resource share invitations", AWS RAM user guide,
+# https://docs.aws.amazon.com/ram/latest/userguide/working-with-shared-invitations.html); bedrock:CustomModel
+# is not on the seven-day list there.
+INVITATION_LIFETIME = timedelta(hours=12)
+
+
+def settle_invitations(state: dict[str, Any], now: datetime) -> None:
+    """PENDING invitations older than INVITATION_LIFETIME -> EXPIRED, their principal DISASSOCIATED."""
+    ram = ram_state(state)
+    for invitation in ram["invitations"].values():
+        if invitation["status"] == "PENDING" and when(invitation["created"]) + INVITATION_LIFETIME <= now:
+            invitation["status"] = "EXPIRED"
+            share = ram["shares"].get(invitation["share_arn"])
+            if share is not None and share["principals"].get(invitation["receiver"]) == "ASSOCIATING":
+                share["principals"][invitation["receiver"]] = "DISASSOCIATED"
+
+
+def invitations_due(state: dict[str, Any]) -> list[datetime]:
+    """When each PENDING invitation expires (for the simulation's settle bookkeeping)."""
+    return [
+        when(invitation["created"]) + INVITATION_LIFETIME
+        for invitation in state.get("ram", {}).get("invitations", {}).values()
+        if invitation["status"] == "PENDING"
+    ]
 
 
 def expire_invitations(state: dict[str, Any], share_arn: str, principals: Iterable[str]) -> None:

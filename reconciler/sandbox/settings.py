@@ -12,6 +12,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "latency_seconds": 0.0,
     # Fraction (0..1) of Bedrock/RAM calls answered with ThrottlingException.
     "throttle_rate": 0.0,
+    # Bedrock/RAM requests per second allowed per account and Region, across every process using this
+    # sandbox (throttling.py); beyond it, ThrottlingException. 0: no limit.
+    "throttle_requests_per_second": 0.0,
     # Fraction (0..1) of Bedrock status reads (GetModelCopyJob, GetProvisionedModelThroughput,
     # GetCustomModelDeployment) that cannot reach the endpoint, as when an account is briefly unreachable.
     "status_read_fault_rate": 0.0,
@@ -19,6 +22,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "unreachable_accounts": [],
     # "<account>/<region>" targets where every new copy job ends Failed.
     "failing_copy_targets": [],
+    # "<account>/<region>" targets where every new provisioned throughput ends Failed instead of InService.
+    "failing_throughput_targets": [],
     # Organization with RAM sharing enabled: shares to member accounts are auto-accepted. False: RAM refuses
     # to share custom models (OperationNotPermittedException, ram_common.require_organization_sharing).
     "org_sharing_enabled": True,
@@ -62,11 +67,11 @@ def setting_problem(key: str, value: Any) -> str | None:
                 "sandbox setting 'unreachable_accounts' lists 12-digit account ids, e.g. 777788889999, "
                 f"not {bad[0]!r}"
             )
-    if key == "failing_copy_targets":
+    if key in ("failing_copy_targets", "failing_throughput_targets"):
         bad = [item for item in value if not _TARGET.match(str(item))]
         if bad:
             return (
-                "sandbox setting 'failing_copy_targets' lists ACCOUNT/REGION targets, e.g. "
+                f"sandbox setting '{key}' lists ACCOUNT/REGION targets, e.g. "
                 f"777788889999/us-west-2, not {bad[0]!r}"
             )
     return None
