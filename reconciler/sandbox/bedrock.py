@@ -49,6 +49,7 @@ from reconciler.sandbox.bedrock_customization import (
     customization_due,
     settle_customization_jobs,
 )
+from reconciler.sandbox.bedrock_deployments import DEPLOYMENT_HANDLERS
 from reconciler.sandbox.bedrock_evaluation import EVALUATION_HANDLERS
 from reconciler.sandbox.bedrock_models import MODEL_HANDLERS, settle_copy_jobs
 from reconciler.sandbox.ram_common import invitations_due, settle_invitations
@@ -154,6 +155,7 @@ def _settled(handler: Handler) -> Handler:
 _UNSETTLED: dict[str, Callable[[Call], dict[str, Any]]] = {
     **MODEL_HANDLERS,
     **CAPACITY_HANDLERS,
+    **DEPLOYMENT_HANDLERS,
     **CUSTOMIZATION_HANDLERS,
     **EVALUATION_HANDLERS,
     "TagResource": tag_resource,

@@ -1,4 +1,4 @@
-"""Simulated Bedrock capacity: provisioned model throughput and on-demand custom model deployments.
+"""Simulated Bedrock capacity: provisioned model throughput (on-demand deployments: bedrock_deployments.py).
 
 The state layout is documented in bedrock.py.
 """
@@ -75,7 +75,7 @@ def settle_capacity(state: dict[str, Any], now: datetime) -> None:
                 deployment["updated"] = update["ready_at"]
 
 
-def _duration(call: Call, key: str, default: float) -> timedelta:
+def duration(call: Call, key: str, default: float) -> timedelta:
     return timedelta(seconds=float(settings_of(call.state).get(key, default)))
 
 
@@ -152,7 +152,7 @@ def create_provisioned_model_throughput(call: Call) -> dict[str, Any]:
         else None,
         "created": iso(call.now),
         "updated": iso(call.now),
-        "ready_at": iso(call.now + _duration(call, "throughput_seconds", 600)),
+        "ready_at": iso(call.now + duration(call, "throughput_seconds", 600)),
         "will_fail": f"{call.account}/{call.region}"
         in settings_of(call.state).get("failing_throughput_targets", []),
         "tags": tag_dict(p.get("tags")),
@@ -162,7 +162,7 @@ def create_provisioned_model_throughput(call: Call) -> dict[str, Any]:
     return {"provisionedModelArn": arn}
 
 
-def _find(call: Call, kind: str, identifier: str, what: str) -> tuple[str, dict[str, Any]]:
+def find(call: Call, kind: str, identifier: str, what: str) -> tuple[str, dict[str, Any]]:
     """A resource of the caller's scope by ARN or name, or AWS's ResourceNotFoundException."""
     for arn, resource in caller_scope(call)[kind].items():
         if identifier in (arn, resource["name"]):
@@ -171,7 +171,7 @@ def _find(call: Call, kind: str, identifier: str, what: str) -> tuple[str, dict[
 
 
 def _throughput(call: Call, identifier: str) -> tuple[str, dict[str, Any]]:
-    return _find(call, "throughputs", identifier, "provisioned model")
+    return find(call, "throughputs", identifier, "provisioned model")
 
 
 def _throughput_view(arn: str, t: dict[str, Any], region: str) -> dict[str, Any]:
@@ -253,7 +253,7 @@ def update_provisioned_model_throughput(call: Call) -> dict[str, Any]:
     if desired is not None and desired != throughput["model_arn"]:
         throughput["desired_model_arn"] = desired
         throughput["status"] = "Updating"
-        throughput["ready_at"] = iso(call.now + _duration(call, "throughput_seconds", 600))
+        throughput["ready_at"] = iso(call.now + duration(call, "throughput_seconds", 600))
     throughput["updated"] = iso(call.now)
     return {}
 
@@ -281,137 +281,10 @@ def delete_provisioned_model_throughput(call: Call) -> dict[str, Any]:
     return {}
 
 
-# -- custom model deployments -------------------------------------------------------------------------------
-
-
-def create_custom_model_deployment(call: Call) -> dict[str, Any]:
-    p = call.params
-    deployments = caller_scope(call)["deployments"]
-    earlier = repeated(deployments, p, "the custom model deployment", caller_scope(call))
-    if earlier is not None:
-        return {"customModelDeploymentArn": earlier}
-    name = p["modelDeploymentName"]
-    # ValidationException, not ConflictException: the operation's modelled errors have no conflict.
-    if any(d["name"] == name for d in deployments.values()):
-        raise invalid(f"A custom model deployment named {name} already exists in this account and Region.")
-    model_arn, base_model_id = owned_model(call, p["modelArn"])
-    require_support(base_model_id, "onDemand", call.region)
-    arn = arns.deployment_arn(
-        call.region, call.account, arns.resource_id("custom-model-deployment", next_sequence(call.state))
-    )
-    caller_scope(call, create=True)["deployments"][arn] = {
-        "name": name,
-        "model_arn": model_arn,
-        "description": p.get("description"),
-        "status": "Creating",
-        "created": iso(call.now),
-        "updated": iso(call.now),
-        "ready_at": iso(call.now + _duration(call, "deployment_seconds", 300)),
-        "update": None,
-        "tags": tag_dict(p.get("tags")),
-        "token": p.get("clientRequestToken"),
-        "fingerprint": fingerprint(p),
-    }
-    return {"customModelDeploymentArn": arn}
-
-
-def _deployment(call: Call, identifier: str) -> tuple[str, dict[str, Any]]:
-    return _find(call, "deployments", identifier, "custom model deployment")
-
-
-def get_custom_model_deployment(call: Call) -> dict[str, Any]:
-    arn, d = _deployment(call, call.params["customModelDeploymentIdentifier"])
-    output: dict[str, Any] = {
-        "customModelDeploymentArn": arn,
-        "modelDeploymentName": d["name"],
-        "modelArn": d["model_arn"],
-        "createdAt": when(d["created"]),
-        "status": d["status"],
-        "lastUpdatedAt": when(d["updated"]),
-    }
-    if d.get("description"):
-        output["description"] = d["description"]
-    if d.get("update"):
-        output["updateDetails"] = {
-            "modelArn": d["update"]["model_arn"],
-            "updateStatus": d["update"]["status"],
-        }
-    return output
-
-
-def list_custom_model_deployments(call: Call) -> dict[str, Any]:
-    p = call.params
-    views = [
-        {
-            "customModelDeploymentArn": arn,
-            "customModelDeploymentName": d["name"],
-            "modelArn": d["model_arn"],
-            "createdAt": when(d["created"]),
-            "status": d["status"],
-            "lastUpdatedAt": when(d["updated"]),
-        }
-        for arn, d in caller_scope(call)["deployments"].items()
-    ]
-    views = [
-        v
-        for v in views
-        if p.get("statusEquals", v["status"]) == v["status"]
-        and p.get("modelArnEquals", v["modelArn"]) == v["modelArn"]
-        and p.get("nameContains", "") in v["customModelDeploymentName"]
-        and in_time_window(v["createdAt"], p.get("createdAfter"), p.get("createdBefore"))
-    ]
-    sort_by_creation(views, "createdAt", "customModelDeploymentArn", p)
-    items, token = page(views, p)
-    return {"modelDeploymentSummaries": items, **token}
-
-
-def _updating(deployment: dict[str, Any]) -> bool:
-    return bool(deployment.get("update") and deployment["update"]["status"] == "Updating")
-
-
-def update_custom_model_deployment(call: Call) -> dict[str, Any]:
-    """Points the deployment at another custom model of the same base model; it stays Active and serves
-    the old model until the update completes (updateDetails tells)."""
-    arn, deployment = _deployment(call, call.params["customModelDeploymentIdentifier"])
-    if deployment["status"] != "Active" or _updating(deployment):
-        state = "being updated" if _updating(deployment) else deployment["status"]
-        raise invalid(f"The custom model deployment {arn} can't be updated while it is {state}.")
-    model_arn, base_model_id = owned_model(call, call.params["modelArn"])
-    current = caller_scope(call)["models"].get(deployment["model_arn"])
-    if current is not None and current["base_model_id"] != base_model_id:
-        raise invalid(
-            f"The model {model_arn} is customized from {base_model_id}, but the deployment serves a model "
-            f"customized from {current['base_model_id']}. Update it to a model with the same base model."
-        )
-    if model_arn != deployment["model_arn"]:
-        deployment["update"] = {
-            "model_arn": model_arn,
-            "status": "Updating",
-            "ready_at": iso(call.now + _duration(call, "deployment_seconds", 300)),
-        }
-        deployment["updated"] = iso(call.now)
-    return {"customModelDeploymentArn": arn}
-
-
-def delete_custom_model_deployment(call: Call) -> dict[str, Any]:
-    arn, deployment = _deployment(call, call.params["customModelDeploymentIdentifier"])
-    if deployment["status"] == "Creating":
-        raise conflict(f"The custom model deployment {arn} is Creating. Try again when it is Active.")
-    scope = caller_scope(call)
-    retire_token(scope, deployment.get("token"), f"the custom model deployment {arn}")
-    del scope["deployments"][arn]
-    return {}
-
-
 CAPACITY_HANDLERS: dict[str, Handler] = {
     "CreateProvisionedModelThroughput": create_provisioned_model_throughput,
     "GetProvisionedModelThroughput": get_provisioned_model_throughput,
     "ListProvisionedModelThroughputs": list_provisioned_model_throughputs,
     "UpdateProvisionedModelThroughput": update_provisioned_model_throughput,
     "DeleteProvisionedModelThroughput": delete_provisioned_model_throughput,
-    "CreateCustomModelDeployment": create_custom_model_deployment,
-    "GetCustomModelDeployment": get_custom_model_deployment,
-    "ListCustomModelDeployments": list_custom_model_deployments,
-    "UpdateCustomModelDeployment": update_custom_model_deployment,
-    "DeleteCustomModelDeployment": delete_custom_model_deployment,
 }

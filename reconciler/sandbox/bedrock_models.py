@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from reconciler.aws.kms_access import missing_actions
-from reconciler.core import support
 from reconciler.sandbox import arns
 from reconciler.sandbox.api import Call, Handler, access_denied, conflict, next_sequence, not_found
 from reconciler.sandbox.api import validation_error as invalid
@@ -33,6 +31,7 @@ from reconciler.sandbox.bedrock_common import (
     when,
 )
 from reconciler.sandbox.bedrock_customization import jobs_of, provenance_of
+from reconciler.sandbox.bedrock_kms import target_key
 from reconciler.sandbox.ram import shared_model_arns
 
 # Customization types whose models Bedrock can copy (and RAM can share): made by a customization job in
@@ -243,70 +242,6 @@ def _copy_source(call: Call, source_arn: str) -> dict[str, Any]:
     return source
 
 
-def _kms_key(call: Call) -> str | None:
-    """The key ARN of `modelKmsKeyId`, refused as AWS refuses a key the copy cannot use.
-
-    - The key must be in the copy's Region: KMS keys are Regional and a key of another Region cannot be used
-      ("AWS KMS keys", https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#kms_keys).
-    - It must exist and be Enabled: a disabled key (or one pending deletion) fails every cryptographic
-      operation ("Key states of AWS KMS keys", https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html).
-    - Its key policy (or a grant) must let the copying role use it: "If you plan to encrypt the model copy
-      with a KMS key, attach a key policy to the KMS key ... to allow a role to encrypt the model with the
-      key" ("Fulfill prerequisites to copy models",
-      https://docs.aws.amazon.com/bedrock/latest/userguide/copy-model-prereq.html); the actions are the
-      support table's `kms.targetKeyActions`, the ones the preflight checks.
-
-    Neither page names the error: a key the request cannot use is a ValidationException (the input fails
-    the constraints), one the caller may not use an AccessDeniedException (CreateModelCopyJob's modelled
-    error for missing permissions).
-    """
-    reference = call.params.get("modelKmsKeyId")
-    if not reference:
-        return None
-    try:
-        key_arn = _aliased_key(call, arns.kms_key_arn(reference, call.region, call.account), reference)
-    except ValueError:
-        raise invalid(
-            f"The KMS key {reference} is not a valid key id, key ARN, alias or alias ARN."
-        ) from None
-    parsed = arns.parse_arn(key_arn)
-    assert parsed is not None  # kms_key_arn returns a key ARN
-    if parsed.region != call.region:
-        raise invalid(
-            f"The KMS key {key_arn} is in {parsed.region}: a model copy in {call.region} can only be "
-            "encrypted with a key of its own Region."
-        )
-    key = call.state.get("kms", {}).get(f"{parsed.account}/{parsed.region}", {}).get(parsed.resource)
-    if key is None:
-        raise invalid(f"The KMS key {key_arn} does not exist.")
-    key_state = str(key.get("state", "Enabled"))
-    if key_state != "Enabled":
-        raise invalid(f"The KMS key {key_arn} is {key_state}: only an Enabled key can encrypt a model copy.")
-    needed = [str(action) for action in support.table()["kms"]["targetKeyActions"]]
-    principal = call.principal or f"arn:aws:iam::{call.account}:root"
-    missing = missing_actions(key.get("policy", ""), key.get("grants", []), [principal], needed)
-    if missing:
-        raise access_denied(
-            f"{principal} is not authorized to use the KMS key {key_arn} for the model copy: its key policy "
-            f"(and grants) do not allow {', '.join(missing)}."
-        )
-    return key_arn
-
-
-def _aliased_key(call: Call, key_arn: str, reference: str) -> str:
-    """The ARN of the key an alias (name or ARN) points to in the KMS document, else `key_arn`."""
-    parsed = arns.parse_arn(reference)
-    if parsed is not None and parsed.resource_type == "alias":
-        account, region, alias = parsed.account, parsed.region, f"alias/{parsed.resource}"
-    elif reference.startswith("alias/"):
-        account, region, alias = call.account, call.region, reference
-    else:
-        return key_arn
-    keys = call.state.get("kms", {}).get(f"{account}/{region}", {})
-    found = next((key_id for key_id, key in keys.items() if alias in key.get("aliases", [])), None)
-    return f"arn:aws:kms:{region}:{account}:key/{found}" if found else key_arn
-
-
 def create_model_copy_job(call: Call) -> dict[str, Any]:
     p = call.params
     scope = caller_scope(call)
@@ -324,7 +259,7 @@ def create_model_copy_job(call: Call) -> dict[str, Any]:
         j["target_model_name"] == name and j["status"] == "InProgress" for j in scope["copy_jobs"].values()
     ):
         raise invalid(f"A model copy job to a model named {name} is already in progress in this Region.")
-    kms_key = _kms_key(call)
+    kms_key = target_key(call)
     job_id = arns.resource_id("model-copy-job", next_sequence(call.state))
     model_id = arns.resource_id("custom-model", next_sequence(call.state))
     arn = arns.copy_job_arn(call.region, call.account, job_id)

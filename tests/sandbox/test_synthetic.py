@@ -46,6 +46,8 @@ def test_a_partly_applied_estate_plans_exactly_what_was_left_out(
     assert all(address.startswith("env-0002/") for address in left_out)
     plan = make_plan(root, sandbox=True, sandbox_dir=sandbox_dir).plan
     assert sorted(a.address for a in plan.actions) == sorted(left_out)
+    # What is left (shares, copies, capacity) passes the preflight the strict sandbox mirrors.
+    assert [f.message for f in plan.findings if f.severity == "error"] == []
     assert main(["validate", "--root", str(root)]) == 0
     capsys.readouterr()
 
