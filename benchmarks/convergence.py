@@ -24,10 +24,13 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from multiprocessing.context import BaseContext
 from typing import Any
 
 SEED_STRIDE = 1_000_003
 SEQUENCES_PER_WORKER = 10
+# What the sandbox and the product make clients for.
+SERVICES = ("bedrock", "bedrock-runtime", "ram", "sts", "dynamodb", "organizations", "kms", "service-quotas")
 FAULTS = ("crash", "time", "throttle", "unreachable", "org-sharing-off", "failing-copy", "status-reads")
 # How a NotConverged message starts -> the tally column it counts in (anything else: non-converged).
 KINDS = {"duplicates": "duplicates", "invalid requests": "invalid requests", "token": "token reuses"}
@@ -154,6 +157,20 @@ def prepare_process() -> None:
     share_botocore_event_caches()
     if multiprocessing.parent_process() is not None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a forked worker inherits the parent's handler
+
+
+def warm_parent() -> None:
+    """Import the model and the product and parse the service models once, in the parent: forked workers
+    start with all of it (a replaced worker costs no imports), and their pages are shared."""
+    import botocore.session
+
+    import tests.convergence.model  # noqa: F401 (imported for the workers)
+
+    prepare_process()
+    session = botocore.session.get_session()
+    for service in SERVICES:
+        session.create_client(service, region_name="us-east-1")
 
 
 class _SearchPaths(list[str]):
@@ -171,6 +188,8 @@ def share_botocore_loader() -> None:
     import botocore.loaders
     import botocore.session
 
+    if getattr(botocore.session.create_loader, "shared", False):
+        return  # a forked worker keeps its parent's loader and what it has parsed
     create = botocore.loaders.create_loader
 
     @functools.cache
@@ -179,6 +198,7 @@ def share_botocore_loader() -> None:
         loader._search_paths = _SearchPaths(loader.search_paths)  # type: ignore[attr-defined]
         return loader
 
+    shared.shared = True  # type: ignore[attr-defined]
     botocore.session.create_loader = shared
 
 
@@ -235,18 +255,27 @@ def run_all(
     length: int,
     workers: int,
     runner: Callable[[tuple[int, int]], SequenceResult] = _run_one,
+    prepare: Callable[[], None] = prepare_process,
 ) -> Iterator[SequenceResult]:
     """Results as sequences finish (in any order with several workers); stopping the iteration stops the
     workers."""
     jobs = [(seed, length) for seed in seeds]
     if workers <= 1:
-        prepare_process()
+        prepare()
         yield from map(runner, jobs)
         return
-    context = multiprocessing.get_context("spawn")  # no fork of a parent's threads or mock state
+    # Fork where there is fork: the parent has imported and parsed everything (and started no thread or
+    # mock yet), so a worker starts at once; spawn elsewhere.
+    context: BaseContext
+    if "fork" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("fork")
+        if prepare is prepare_process:
+            warm_parent()
+    else:
+        context = multiprocessing.get_context("spawn")
     # A worker is replaced after SEQUENCES_PER_WORKER sequences: whatever a sequence leaves behind in
     # botocore, moto or the sandbox cannot pile up over a long run on a machine short of memory.
-    pool = context.Pool(workers, initializer=prepare_process, maxtasksperchild=SEQUENCES_PER_WORKER)
+    pool = context.Pool(workers, initializer=prepare, maxtasksperchild=SEQUENCES_PER_WORKER)
     try:
         yield from pool.imap_unordered(runner, jobs, chunksize=1)
         pool.close()

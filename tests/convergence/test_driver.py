@@ -14,6 +14,10 @@ def fake_sequence(job: tuple[int, int]) -> SequenceResult:
     return SequenceResult(seed, length, 0.0)
 
 
+def nothing_to_prepare() -> None:
+    """The real preparation patches botocore for the whole process: not in the test process."""
+
+
 def test_sequence_seeds_depend_on_the_index_only() -> None:
     assert sequence_seeds(3, 5)[4] == 3_000_013  # the seed a README finding names
     assert sequence_seeds(10, 3) == [10_000_030, 10_000_031, 10_000_032]
@@ -30,7 +34,7 @@ def test_failures_are_counted_in_their_column() -> None:
 def test_two_workers_merge_into_one_tally_with_every_seed() -> None:
     seeds = sequence_seeds(7, 12)
     tally = Tally()
-    results = list(run_all(seeds, 8, workers=2, runner=fake_sequence))
+    results = list(run_all(seeds, 8, workers=2, runner=fake_sequence, prepare=nothing_to_prepare))
     for result in results:
         tally.add(result)
     assert sorted(result.seed for result in results) == seeds
