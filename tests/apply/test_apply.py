@@ -111,6 +111,19 @@ def test_a_failed_copy_skips_only_what_depends_on_it(estate: Estate) -> None:
     assert replan(estate) == 0
 
 
+def test_a_failed_throughput_fails_its_step_and_the_next_apply_converges(estate: Estate) -> None:
+    estate.settings(failing_throughput_targets=["777788889999/us-east-1"])  # the sandbox fault setting
+    report = estate.apply().report
+    assert report is not None
+    failed = [(s.address, s.outcome) for s in report.steps if s.outcome != "done"]
+    assert failed == [("prod/us-east-1/financial-analyst/throughput", "failed")]
+    estate.settings(failing_throughput_targets=[])
+    retried = estate.apply().report
+    assert retried is not None
+    assert retried.succeeded
+    assert replan(estate) == 0
+
+
 def test_timeout_leaves_jobs_running_and_the_next_apply_waits_for_them(estate: Estate) -> None:
     result = estate.apply(timeout=120)  # simulated seconds; copy jobs take 1200
     report = result.report
