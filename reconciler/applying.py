@@ -29,6 +29,7 @@ from reconciler.core.plan import Action, Plan
 from reconciler.core.plan_scope import resolve_scope
 from reconciler.core.planfile import load_plan
 from reconciler.core.saved_plan import mismatches, plan_digest
+from reconciler.core.shards import Shard, shard_part
 from reconciler.core.staleness import request_changes
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.load import load_manifests
@@ -62,6 +63,11 @@ class ApplyRequest:
     # `--environment NAME...`: a partial apply (core/plan_scope.py). With a saved plan, its own scope is
     # used, and names given here must be the same.
     environments: tuple[str, ...] = ()
+    # Apply only this shard's part of the saved plan, under the shard's lock (reconciler/core/shards.py).
+    shard: Shard | None = None
+    # With `shard`: a folder of the other shards' reads (`plan --shard K/N -out FILE`), used instead of
+    # reading their accounts again.
+    live_from: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,12 @@ def apply(
 ) -> ApplyResult:
     """Apply the saved plan `request.planfile`, or a fresh plan once `confirm(plan)` says yes."""
     saved = load_plan(request.planfile) if request.planfile is not None else None
+    if request.shard is not None and saved is None:
+        raise ReconcilerError(
+            f"apply --shard {request.shard} applies its part of a reviewed plan of the whole estate: make "
+            "one with `bedrock-gitops plan -out FILE --merge SHARD_FILE...`, then run "
+            f"`bedrock-gitops apply --shard {request.shard} FILE`"
+        )
     report_path = request.report_path or (
         request.planfile.with_name(request.planfile.name + ".report.json") if request.planfile else None
     )
@@ -104,10 +116,15 @@ def apply(
         if saved is not None and not request.environments
         else resolve_scope(manifests, request.environments)
     )
+    if request.shard is not None and scope:
+        raise ReconcilerError(
+            f"apply --shard {request.shard} applies its part of a plan of the whole estate, and this one is "
+            "partial (--environment): apply a partial plan without --shard"
+        )
     with aws_clients(
         manifests, request.root, sandbox=request.sandbox, sandbox_dir=request.sandbox_dir
     ) as clients:
-        lock = estate_lock(clients, manifests.backend)
+        lock = estate_lock(clients, manifests.backend, request.shard)
         settings = lock.settings
         reason = request.lock_reason or (
             f"apply {request.planfile}" if request.planfile is not None else "apply"
@@ -121,12 +138,14 @@ def apply(
                 f"Acquired the apply lock {held.lock_id} (table {settings.table}, {settings.region}); "
                 "it is released when apply ends."
             )
-            fresh = plan_with(
-                manifests, clients, prune=prune, max_workers=request.options.max_workers, scope=scope
-            ).plan
+            if request.shard is not None:
+                _check_estate_unlocked(clients, manifests)
+            fresh = _fresh_plan(manifests, clients, request, prune, scope)
             plan = fresh if saved is None else _checked_saved_plan(saved, fresh, manifests, request.planfile)
             _check_accounts(plan, manifests)
             _check_findings(fresh)  # the fresh verdict: a file's own findings are never trusted
+            if request.shard is not None:
+                plan = _shard_part(plan, request.shard, announce)
             if not plan.has_changes or (saved is None and not confirm(plan)):
                 return ApplyResult(plan, None, None)
             report = execute(
@@ -144,6 +163,54 @@ def apply(
     if report_path is not None:
         write_report(report, report_path)
     return ApplyResult(plan, report, report_path)
+
+
+def _fresh_plan(
+    manifests: Manifests, clients: AwsClients, request: ApplyRequest, prune: bool, scope: tuple[str, ...]
+) -> Plan:
+    workers = request.options.max_workers
+    if request.shard is None or request.live_from is None:
+        return plan_with(manifests, clients, prune=prune, max_workers=workers, scope=scope).plan
+    from reconciler.sharding import load_shards, merged_plan_with, read_shard_with
+
+    others = [
+        read
+        for read in load_shards(manifests, sorted(request.live_from.glob("*.json")))
+        if read.shard.index != request.shard.index
+    ]
+    # This shard's accounts are read again under its lock: they are the ones it writes.
+    own = read_shard_with(manifests, clients, request.shard, max_workers=workers)
+    return merged_plan_with(manifests, clients, [own, *others], prune=prune, max_workers=workers).plan
+
+
+def _check_estate_unlocked(clients: AwsClients, manifests: Manifests) -> None:
+    """A shard's apply never runs beside an apply of the whole estate (which takes the estate's lock)."""
+    holder = estate_lock(clients, manifests.backend).current()
+    if holder is not None:
+        raise ReconcilerError(
+            f"an apply of the whole estate holds the estate's lock ({holder.describe()}); this shard's apply "
+            "did nothing. Run it again once that apply has finished"
+        )
+
+
+def _shard_part(plan: Plan, shard: Shard, announce: Callable[[str], None]) -> Plan:
+    part = shard_part(plan, shard)
+    announce(
+        f"Shard {shard}: {len(part.plan.actions)} of the plan's {len(plan.actions)} action(s) are in its "
+        "accounts."
+    )
+    if part.deferred:
+        listed = "\n".join(
+            f"  {action.address}: waits for {part.waits_for[action.address]} (another shard)"
+            for action in part.deferred[:MAX_CHANGES_SHOWN]
+        )
+        more = len(part.deferred) - MAX_CHANGES_SHOWN
+        announce(
+            f"Deferred {len(part.deferred)} action(s) that need another shard's actions first; plan and "
+            f"apply again once every shard has applied:\n{listed}"
+            + (f"\n  ... and {more} more" if more > 0 else "")
+        )
+    return part.plan
 
 
 def _checked_saved_plan(saved: Plan, fresh: Plan, manifests: Manifests, planfile: Path | None) -> Plan:

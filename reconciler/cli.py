@@ -11,9 +11,11 @@ import traceback
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from reconciler import __version__
 from reconciler.aws.limits import DEFAULT_MAX_WORKERS, MAX_CALLS_PER_SCOPE
+from reconciler.core.shards import Shard, parse_shard
 from reconciler.errors import ManifestErrors, ReconcilerError
 
 EXIT_OK = 0
@@ -48,6 +50,14 @@ def non_negative_seconds(text: str) -> float:
     if text.strip() in ("0", "0.0"):
         return 0.0
     return positive_seconds(text)
+
+
+def shard_argument(text: str) -> Shard:
+    """argparse type: K/N, shard K of N (1-based)."""
+    try:
+        return parse_shard(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -95,6 +105,54 @@ def _add_prune_and_scope(parser: argparse.ArgumentParser, prune_help: str) -> No
     )
 
 
+def _add_plan_sharding(plan: argparse.ArgumentParser) -> None:
+    sharding = plan.add_mutually_exclusive_group()
+    sharding.add_argument(
+        "--shard",
+        type=shard_argument,
+        metavar="K/N",
+        help="read only the accounts of shard K of N (stable hash of the account id) and save what was "
+        "read with -out FILE, for `plan --merge`",
+    )
+    sharding.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="SHARD_FILE",
+        help="plan the whole estate from the files of `plan --shard K/N -out FILE`, one per shard",
+    )
+
+
+def _add_apply_sharding(apply: argparse.ArgumentParser) -> None:
+    apply.add_argument(
+        "--shard",
+        type=shard_argument,
+        metavar="K/N",
+        help="apply only the saved plan's actions in the accounts of shard K of N, under the shard's own "
+        "lock (needs PLANFILE, a plan made with `plan --merge`)",
+    )
+    apply.add_argument(
+        "--live-from",
+        type=Path,
+        metavar="DIR",
+        help="with --shard: the other shards' reads (their `plan --shard` files in DIR) instead of reading "
+        "their accounts again; this shard's accounts are always read afresh under its lock",
+    )
+
+
+def _add_force_unlock(commands: Any) -> None:
+    unlock = commands.add_parser("force-unlock", help="break the apply lock of an apply that died")
+    _add_common(unlock)
+    unlock.add_argument("lock_id", metavar="LOCK_ID", help="the id printed by the apply that holds the lock")
+    unlock.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="the embedded simulated estate (also: BEDROCK_GITOPS_SANDBOX=1)",
+    )
+    unlock.add_argument("-force", "--force", dest="force", action="store_true", help="do not ask")
+    unlock.add_argument("--shard", type=shard_argument, metavar="K/N", help="the lock of `apply --shard K/N`")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bedrock-gitops",
@@ -119,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 when there are no changes, 2 when there are, 1 on error",
     )
     _add_prune_and_scope(plan, "plan removal of managed resources no longer declared")
+    _add_plan_sharding(plan)
 
     apply = commands.add_parser(
         "apply", help="make AWS match the manifests (a saved plan, or a fresh one after confirmation)"
@@ -144,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the JSON apply report here (default: PLANFILE.report.json)",
     )
+    _add_apply_sharding(apply)
     apply.add_argument("--lock-reason", metavar="TEXT", help="why this apply runs, shown to anyone it blocks")
     apply.add_argument(
         "--lock-timeout",
@@ -160,15 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between status checks of copy jobs and capacity (default 30; 0.5 in the sandbox)",
     )
 
-    unlock = commands.add_parser("force-unlock", help="break the apply lock of an apply that died")
-    _add_common(unlock)
-    unlock.add_argument("lock_id", metavar="LOCK_ID", help="the id printed by the apply that holds the lock")
-    unlock.add_argument(
-        "--sandbox",
-        action="store_true",
-        help="the embedded simulated estate (also: BEDROCK_GITOPS_SANDBOX=1)",
-    )
-    unlock.add_argument("-force", "--force", dest="force", action="store_true", help="do not ask")
+    _add_force_unlock(commands)
 
     show = commands.add_parser("show", help="show a saved plan")
     _add_common(show)

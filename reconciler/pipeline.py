@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +18,7 @@ from reconciler.aws.limits import DEFAULT_MAX_WORKERS
 from reconciler.core.desired import DesiredState, desired_state
 from reconciler.core.diff import compute_plan, tag_reads
 from reconciler.core.findings import sort_findings
-from reconciler.core.live import LiveState
+from reconciler.core.live import LiveState, Scope
 from reconciler.core.plan import Plan
 from reconciler.core.plan_scope import (
     judged_environments,
@@ -27,7 +27,7 @@ from reconciler.core.plan_scope import (
     scoped_findings,
     within,
 )
-from reconciler.core.scopes import scopes_to_read
+from reconciler.core.scopes import ScopeRead, scopes_to_read
 from reconciler.manifests.load import load_manifests
 from reconciler.manifests.model import Manifests
 from reconciler.policies import evaluate_policies
@@ -133,19 +133,48 @@ def plan_with(
 ) -> PlanResult:
     """Read the live state the manifests need through `clients` and compute the plan; `scope`: only
     these environments (a partial plan, core/plan_scope.py), () for the whole estate."""
-    from reconciler.aws.discovery import discover, read_tags
-
     # A scoped plan also reads the environments its own are promoted from: the promotion and soak rules
     # judge their state. It acts in (and reports removals of) the scope only.
     judged = judged_environments(manifests, scope)
     judged_desired = within(desired_state(manifests), manifests, judged)
-    desired = within(judged_desired, manifests, scope)
-    reads = scopes_to_read(manifests, judged)
-    prune = prune or any(env.prune for env in manifests.environments)
-    live = discover(clients, reads, max_workers=max_workers)
-    needed = tag_reads(judged_desired, live)
+    live = read_live(clients, judged_desired, scopes_to_read(manifests, judged), max_workers=max_workers)
+    return plan_from_live(manifests, live, clients, prune=prune, max_workers=max_workers, scope=scope)
+
+
+def read_live(
+    clients: AwsClients,
+    desired: DesiredState,
+    reads: Mapping[Scope, ScopeRead],
+    *,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    every_invitation: bool = False,
+) -> LiveState:
+    """The scopes in `reads` and the tags the planner needs there (both depend on one scope only, so a
+    shard reads exactly what the unsharded plan reads in its accounts)."""
+    from reconciler.aws.discovery import discover, read_tags
+
+    live = discover(clients, reads, max_workers=max_workers, every_invitation=every_invitation)
+    needed = tag_reads(desired, live)
     if needed:
         live = live.with_tags(read_tags(clients, needed, max_workers=max_workers))
+    return live
+
+
+def plan_from_live(
+    manifests: Manifests,
+    live: LiveState,
+    clients: AwsClients,
+    *,
+    prune: bool = False,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    scope: tuple[str, ...] = (),
+) -> PlanResult:
+    """The plan of `live` (what `plan_with` read, or every shard's reads joined), judged by the policies
+    and preflight checks, which read through `clients` only what the changes touch (and AWS's clock)."""
+    judged = judged_environments(manifests, scope)
+    judged_desired = within(desired_state(manifests), manifests, judged)
+    desired = within(judged_desired, manifests, scope)
+    prune = prune or any(env.prune for env in manifests.environments)
     now = aws_now(clients)
 
     def planned(environments: tuple[str, ...], wanted: DesiredState) -> Plan:

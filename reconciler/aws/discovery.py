@@ -64,15 +64,18 @@ def discover(
     *,
     max_workers: int = DEFAULT_MAX_WORKERS,
     page_size: int | None = None,
+    every_invitation: bool = False,
 ) -> LiveState:
     """Read every scope in `reads` (what to list there: its `bedrock`/`shares`/`invitations` flags).
 
     `page_size` is the page size asked of every paginated list (None: the service's default).
+    `every_invitation`: keep the invitations `relevant_invitations_only` would drop (a shard reads part of
+    the estate: which invitations matter depends on the shares every shard read, so the merge filters).
     Raises AwsReadError (an AwsAccessError) naming every account/Region that could not be read.
     """
     tasks = {scope: partial(read_scope, clients, read, page_size) for scope, read in sorted(reads.items())}
     states = run_all(tasks, scope_of=lambda scope: scope, max_workers=max_workers)
-    return LiveState(relevant_invitations_only(states))
+    return LiveState(states if every_invitation else relevant_invitations_only(states))
 
 
 def read_tags(

@@ -9,6 +9,7 @@ The sandbox answers the same DynamoDB calls, so tests and the demo run this very
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import getpass
 import os
 import socket
@@ -25,6 +26,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from reconciler.aws.clients import AwsClients
+from reconciler.core.shards import Shard
 from reconciler.errors import ReconcilerError
 from reconciler.manifests.model import Backend
 
@@ -78,12 +80,19 @@ class LockHeldError(ReconcilerError):
         )
 
 
-def estate_lock(clients: AwsClients, backend: Backend) -> DynamoDbLock:
+def estate_lock(clients: AwsClients, backend: Backend, shard: Shard | None = None) -> DynamoDbLock:
     """The lock the manifests' Backend declares, reached with `clients` (its account: the declared one, or
-    the base credentials')."""
+    the base credentials'); with `shard`, that shard's own lock (key `<key>/shard-K-of-N`) in the same
+    table, so that the shards of one apply run side by side."""
     settings = settings_from(backend)
+    if shard is not None:
+        settings = dataclasses.replace(settings, key=shard_lock_key(settings.key, shard))
     account = settings.account or clients.base_account(settings.region)
     return DynamoDbLock(clients.client("dynamodb", account, settings.region), settings)
+
+
+def shard_lock_key(key: str, shard: Shard) -> str:
+    return f"{key}/shard-{shard.index}-of-{shard.count}"
 
 
 def settings_from(backend: Backend) -> LockSettings:

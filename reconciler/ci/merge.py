@@ -26,10 +26,12 @@ from reconciler.comment.markdown import (
 )
 from reconciler.core.plan import Plan
 from reconciler.core.planfile import load_plan, save_plan
+from reconciler.core.shards import Shard
 from reconciler.errors import ReconcilerError
 from reconciler.github.api import GitHub
 from reconciler.github.sticky import upsert_comment
 from reconciler.pipeline import make_plan
+from reconciler.sharding import merge_plan
 
 APPLY_KIND = "apply"
 # The apply workflow's file: its newest successful run marks the last applied commit (ci/covered.py).
@@ -70,20 +72,36 @@ def fetch_reviewed_plan(github: GitHub, pull: dict[str, Any], destination: Path)
     return destination
 
 
-def run_apply_command(root: Path, *, sandbox: bool, lock_timeout: float = 0.0) -> Applier:
+def run_apply_command(
+    root: Path,
+    *,
+    sandbox: bool,
+    lock_timeout: float = 0.0,
+    shard: Shard | None = None,
+    live_from: Path | None = None,
+) -> Applier:
     def apply(plan_file: Path, report: Path) -> int:
         from reconciler.cli import main
 
         argv = ["apply", str(plan_file), "--report", str(report), "--root", str(root)]
         argv += ["--lock-timeout", str(lock_timeout)]
+        if shard is not None:
+            argv += ["--shard", str(shard)]
+            if live_from is not None:
+                argv += ["--live-from", str(live_from)]
         return main([*argv, "--sandbox"] if sandbox else argv)
 
     return apply
 
 
-def _post(github: GitHub, numbers: Sequence[int], body: str) -> None:
+def apply_kind(shard: Shard | None) -> str:
+    """The sticky comment an apply posts: one per shard, so that the shards do not overwrite each other."""
+    return APPLY_KIND if shard is None else f"{APPLY_KIND}-shard-{shard.index}-of-{shard.count}"
+
+
+def _post(github: GitHub, numbers: Sequence[int], body: str, kind: str = APPLY_KIND) -> None:
     for number in numbers:
-        upsert_comment(github, number, APPLY_KIND, [f"{marker(APPLY_KIND)}\n{body}"])
+        upsert_comment(github, number, kind, [f"{marker(kind)}\n{body}"])
 
 
 def _reviewed_plans(
@@ -116,9 +134,13 @@ def apply_merged(
     lock_timeout: float = 0.0,
     apply_workflow: str = DEFAULT_APPLY_WORKFLOW,
     branch: str = "main",
+    shard: Shard | None = None,
+    live_from: Path | None = None,
 ) -> int:
     """Apply what every pull request merged since the last successful apply was reviewed to do (see
-    ci/covered.py), and post the result on each of them."""
+    ci/covered.py), and post the result on each of them; with `shard`, only that shard's part of it (its
+    own sticky comment), the fresh plan made from the shards' reads in `live_from` when given."""
+    kind = apply_kind(shard)
     github = run.github()
     covered = coverage(github, run.sha, workflow=apply_workflow, branch=branch)
     numbers = covered.numbers
@@ -128,9 +150,12 @@ def apply_merged(
         reviewed, reviewed_file = _reviewed_plans(github, covered, workdir)
     except ReconcilerError as error:
         verdict = Verdict("stop", str(error).rstrip("."))
-        _post(github, numbers, _stopped(verdict, run, note))
+        _post(github, numbers, _stopped(verdict, run, note), kind)
         raise
-    fresh = make_plan(root, sandbox=sandbox)
+    if shard is not None and live_from is not None:
+        fresh = merge_plan(root, sorted(live_from.glob("*.json")), sandbox=sandbox)
+    else:
+        fresh = make_plan(root, sandbox=sandbox)
     fresh_file = workdir / "fresh-plan.json"
     save_plan(fresh.plan, fresh_file)
     verdict = verify_covered(reviewed, fresh.plan)
@@ -140,7 +165,7 @@ def apply_merged(
     )
     if verdict.decision == "stop":
         body = _stopped(verdict, run, note)
-        _post(github, numbers, body)
+        _post(github, numbers, body, kind)
         run.write_summary(body)
         for line in verdict.differences:
             print(f"  {line}")
@@ -150,25 +175,28 @@ def apply_merged(
     else:
         plan_file, plan = fresh_file, fresh.plan
     report_file = workdir / "apply-report.json"
-    code = (applier or run_apply_command(root, sandbox=sandbox, lock_timeout=lock_timeout))(
-        plan_file, report_file
+    apply_command = applier or run_apply_command(
+        root, sandbox=sandbox, lock_timeout=lock_timeout, shard=shard, live_from=live_from
     )
+    code = apply_command(plan_file, report_file)
     report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.is_file() else None
     context = build_context(
         plan,
-        title="bedrock-gitops apply" + (" complete" if code == 0 else " failed"),
+        title="bedrock-gitops apply"
+        + (f" (shard {shard})" if shard is not None else "")
+        + (" complete" if code == 0 else " failed"),
         manifests=fresh.manifests,
         report=report,
         run_url=run.run_url,
         commit=run.sha,
     )
     extra = f"> {note}\n\n" if note else ""
-    parts = render_comment_parts(context, kind=APPLY_KIND, limit=GITHUB_COMMENT_LIMIT - len(extra))
+    parts = render_comment_parts(context, kind=kind, limit=GITHUB_COMMENT_LIMIT - len(extra))
     if extra:
         head, _, rest = parts[0].partition("\n")
         parts[0] = f"{head}\n{extra}{rest}"
     for number in numbers:
-        upsert_comment(github, number, APPLY_KIND, parts)
+        upsert_comment(github, number, kind, parts)
     run.write_summary(parts[0])
     return code
 

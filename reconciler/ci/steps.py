@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler.ci.actions_env import ActionsRun
@@ -14,6 +15,7 @@ from reconciler.core.verification import CapacityVerification
 from reconciler.errors import ManifestErrors, ReconcilerError
 from reconciler.github.sticky import close_drift_issue, upsert_comment, upsert_drift_issue
 from reconciler.pipeline import make_plan
+from reconciler.sharding import merge_plan
 from reconciler.verifying import verify_estate
 
 PLAN_KIND = "plan"
@@ -29,14 +31,26 @@ def _require_pr(run: ActionsRun) -> int:
     return run.pr_number
 
 
-def plan_pull_request(run: ActionsRun, root: Path, out: Path, *, sandbox: bool) -> int:
-    """Plan the PR's manifests, save the plan to `out` (the workflow uploads it) and post/update the
-    sticky plan comment. Manifest errors are posted too (then exit 1)."""
+def plan_pull_request(
+    run: ActionsRun,
+    root: Path,
+    out: Path,
+    *,
+    sandbox: bool,
+    shard_files: Sequence[Path] | None = None,
+) -> int:
+    """Plan the PR's manifests (from the shards' reads when `shard_files` are given), save the plan to
+    `out` (the workflow uploads it) and post/update the sticky plan comment. Manifest errors are posted too
+    (then exit 1)."""
     number = _require_pr(run)
     github = run.github()
     head_sha = str((run.pull_request.get("head") or {}).get("sha") or run.sha)
     try:
-        result = make_plan(root, sandbox=sandbox)
+        result = (
+            merge_plan(root, shard_files, sandbox=sandbox)
+            if shard_files
+            else make_plan(root, sandbox=sandbox)
+        )
     except ManifestErrors as errors:
         body = render_template("manifest_errors.md.j2", errors=errors.errors, run_url=run.run_url)
         upsert_comment(github, number, PLAN_KIND, [f"{marker(PLAN_KIND)}\n{body}"])

@@ -43,7 +43,11 @@ def run(args: argparse.Namespace) -> int:
         lock_reason=args.lock_reason or "",
         lock_timeout=getattr(args, "lock_timeout", None) or 0.0,
         environments=tuple(args.environments),
+        shard=getattr(args, "shard", None),
+        live_from=getattr(args, "live_from", None),
     )
+    if request.live_from is not None and request.shard is None:
+        raise ReconcilerError("--live-from DIR goes with --shard K/N (the other shards' reads)")
     interactive = sys.stdout.isatty() and not args.no_color
     progress = TerminalProgress() if interactive else LineProgress()
     with (

@@ -17,7 +17,9 @@ def run(args: argparse.Namespace) -> int:
     if args.step == "plan-pr":
         from reconciler.ci.steps import plan_pull_request
 
-        return plan_pull_request(actions, args.root, args.out or Path("plan.json"), sandbox=sandbox)
+        return plan_pull_request(
+            actions, args.root, args.out or Path("plan.json"), sandbox=sandbox, shard_files=args.merge
+        )
     if args.step == "fork-notice":
         from reconciler.ci.steps import fork_notice
 
@@ -40,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         lock_timeout=args.lock_timeout,
         apply_workflow=args.apply_workflow,
         branch=args.branch,
+        shard=args.shard,
+        live_from=args.live_from,
     )
 
 
@@ -48,6 +52,8 @@ APPLY_MERGED_LOCK_TIMEOUT = 300.0
 
 
 def add_parser(commands: Any, add_common: Any) -> None:
+    from reconciler.cli import shard_argument
+
     parser = commands.add_parser("ci", help="steps of the GitHub Actions workflows (plan, apply, drift)")
     add_common(parser)
     parser.set_defaults(run=run)
@@ -61,6 +67,13 @@ def add_parser(commands: Any, add_common: Any) -> None:
     )
     parser.add_argument("--sandbox", action="store_true", help="use the embedded simulated AWS estate")
     parser.add_argument("-out", "--out", dest="out", type=Path, metavar="FILE", help="where to save the plan")
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        type=Path,
+        metavar="SHARD_FILE",
+        help="plan-pr: plan from the shards' reads (`plan --shard K/N -out FILE`, one file per shard)",
+    )
     parser.add_argument(
         "--workdir", type=Path, default=Path(".bedrock-gitops"), metavar="DIR", help="apply-merged's files"
     )
@@ -78,6 +91,18 @@ def add_parser(commands: Any, add_common: Any) -> None:
         default=Path(".bedrock-gitops/change.json"),
         metavar="FILE",
         help="open-pr: the change record written by `versions discover --record` or `promote --record`",
+    )
+    parser.add_argument(
+        "--shard",
+        type=shard_argument,
+        metavar="K/N",
+        help="apply-merged: apply only shard K of N's part of the reviewed plan (apply --shard)",
+    )
+    parser.add_argument(
+        "--live-from",
+        type=Path,
+        metavar="DIR",
+        help="apply-merged --shard: the shards' reads (`plan --shard K/N -out FILE`) made for this apply",
     )
     parser.add_argument("--base", default="main", metavar="BRANCH", help="open-pr: the branch to merge into")
     parser.add_argument(

@@ -15,10 +15,11 @@ from reconciler.pipeline import aws_clients, sandbox_requested
 def run(args: argparse.Namespace) -> int:
     manifests = load_manifests(args.root)
     with aws_clients(manifests, args.root, sandbox=sandbox_requested(args.sandbox)) as clients:
-        lock = estate_lock(clients, manifests.backend)
+        lock = estate_lock(clients, manifests.backend, getattr(args, "shard", None))
         holder = lock.current()
         if holder is None:
-            raise ReconcilerError("the estate is not locked; nothing to unlock")
+            what = f"shard {args.shard} of the estate" if getattr(args, "shard", None) else "the estate"
+            raise ReconcilerError(f"{what} is not locked; nothing to unlock")
         print(f"The estate is locked: {holder.describe()}.")
         if not args.force:
             if not sys.stdin.isatty():

@@ -291,3 +291,59 @@ def test_a_plan_that_breaks_a_policy_is_commented_but_not_saved_and_fails_the_ch
     assert "Plan blocked by 1 policy/preflight error(s)" in body
     assert "| 1 | :no_entry: error | maxModelUnits |" in body
     assert "- **Fix** the policy/preflight errors above and push" in body
+
+
+def test_plan_pr_from_shard_files_posts_the_unsharded_comment(
+    manifests_repo: Path,
+    sandbox_dir: Path,
+    actions_env: ActionsEnv,
+    fake_github: tuple[FakeState, str],
+    tmp_path: Path,
+) -> None:
+    state, _ = fake_github
+    actions_env("pull_request", pull_request_event(12, "acme/models"))
+    root = ["--sandbox", "--root", str(manifests_repo)]
+    assert main(["ci", "plan-pr", *root, "-out", str(tmp_path / "whole.json")]) == 0
+    (whole,) = _bodies(state, 12)
+    shards = [str(tmp_path / f"shard-{k}.json") for k in (1, 2, 3)]
+    for index, path in enumerate(shards, start=1):
+        assert main(["plan", *root, "--shard", f"{index}/3", "-out", path]) == 0
+    assert main(["ci", "plan-pr", *root, "--merge", *shards, "-out", str(tmp_path / "merged.json")]) == 0
+    (merged,) = _bodies(state, 12)
+    assert merged == whole
+    assert (tmp_path / "merged.json").read_text() == (tmp_path / "whole.json").read_text()
+    # A shard missing: refused, and the comment is left as it was.
+    assert main(["ci", "plan-pr", *root, "--merge", *shards[:2], "-out", str(tmp_path / "x.json")]) == 1
+    assert _bodies(state, 12) == [whole]
+
+
+def test_apply_merged_by_shard_applies_each_shards_part_with_its_own_comment(
+    manifests_repo: Path,
+    sandbox_dir: Path,
+    actions_env: ActionsEnv,
+    fake_github: tuple[FakeState, str],
+    tmp_path: Path,
+) -> None:
+    state, _ = fake_github
+    with SandboxEstate.open(sandbox_dir) as estate:
+        estate.update_settings(time_scale=100_000.0)  # `apply` polls in real time: let jobs finish at once
+    _review(state, manifests_repo, tmp_path)
+    actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
+    root = ["--sandbox", "--root", str(manifests_repo)]
+    live = tmp_path / "live"
+    for index in (1, 2):  # the apply workflow's `read` matrix
+        assert main(["plan", *root, "--shard", f"{index}/2", "-out", str(live / f"shard-{index}.json")]) == 0
+    for index in (1, 2):
+        work = tmp_path / f"work-{index}"
+        argv = ["ci", "apply-merged", *root, "--workdir", str(work), "--shard", f"{index}/2"]
+        assert main([*argv, "--live-from", str(live)]) == 0
+    first, second = _bodies(state, 21)
+    assert first.startswith("<!-- bedrock-gitops:apply-shard-1-of-2 part=1 -->")
+    assert "bedrock-gitops apply &#40;shard 1/2&#41; complete" in first
+    assert second.startswith("<!-- bedrock-gitops:apply-shard-2-of-2 part=1 -->")
+    report = json.loads((tmp_path / "work-1" / "apply-report.json").read_text())
+    operations = {step["operation"] for step in report["steps"]}
+    assert "CreateResourceShare" in operations  # the source account is shard 1's
+    assert "CreateModelCopyJob" not in operations  # the copies are in shard 2's accounts
+    # Shard 2's copies waited for shard 1's shares: the next apply (or the next merge) finishes them.
+    assert make_plan(manifests_repo, sandbox=True).plan.has_changes

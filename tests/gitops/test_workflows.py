@@ -49,12 +49,27 @@ def test_no_long_lived_aws_keys_and_least_privilege_by_default(name: str) -> Non
     assert "permissions" in _load(name)
 
 
+# What a step's environment variables hold in the first job of a matrix (e.g. SHARD: 1/4).
+SAMPLE_EXPRESSIONS = {"${{ matrix.shard }}": "1", "${{ strategy.job-total }}": "4"}
+
+
+def _sample(value: str) -> str:
+    for expression, sample in SAMPLE_EXPRESSIONS.items():
+        value = value.replace(expression, sample)
+    return value
+
+
 @pytest.mark.parametrize("name", ALL)
 def test_every_bedrock_gitops_command_in_a_workflow_parses(name: str) -> None:
     for step in _steps(_load(name)):
+        variables = {key: _sample(str(value)) for key, value in (step.get("env") or {}).items()}
+        variables = {key: value for key, value in variables.items() if "${{" not in value}
         for line in str(step.get("run", "")).splitlines():
             if line.strip().startswith("bedrock-gitops "):
-                build_parser().parse_args(shlex.split(line)[1:])
+                command = line
+                for key, value in variables.items():
+                    command = command.replace(f'"${key}"', value)
+                build_parser().parse_args(shlex.split(command)[1:])
 
 
 def test_pull_request_target_never_runs_the_pull_requests_code() -> None:
@@ -78,8 +93,25 @@ def test_plan_gets_aws_credentials_only_for_branches_of_this_repository() -> Non
             assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
     validate = workflow["jobs"]["validate"]
     assert "id-token" not in validate["permissions"]
-    uploads = [s for s in _steps(workflow) if "upload-artifact" in s.get("uses", "")]
+    uploads = [s for s in workflow["jobs"]["plan"]["steps"] if "upload-artifact" in s.get("uses", "")]
     assert uploads[0]["with"]["name"] == "bedrock-gitops-plan-pr-${{ github.event.pull_request.number }}"
+
+
+def test_plan_and_apply_run_the_same_shards_and_plan_merges_them() -> None:
+    plan, apply = _load("plan.yml"), _load("apply.yml")
+    shards = plan["jobs"]["read"]["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, len(shards) + 1))
+    assert apply["jobs"]["read"]["strategy"]["matrix"]["shard"] == shards
+    assert apply["jobs"]["apply"]["strategy"]["matrix"]["shard"] == shards
+    assert plan["jobs"]["plan"]["needs"] == "read"
+    assert "pull-requests" not in plan["jobs"]["read"]["permissions"]  # a shard only reads
+    runs = [str(s.get("run", "")) for s in _steps(plan)]
+    assert 'bedrock-gitops plan --shard "$SHARD" -out "$SHARD_FILE"' in runs
+    assert "bedrock-gitops ci plan-pr -out plan.json --merge shards/*.json" in runs
+    downloads = [s for s in plan["jobs"]["plan"]["steps"] if "download-artifact" in s.get("uses", "")]
+    uploads = [s for s in plan["jobs"]["read"]["steps"] if "upload-artifact" in s.get("uses", "")]
+    assert downloads[0]["with"]["pattern"] == uploads[0]["with"]["name"].replace("${{ matrix.shard }}", "*")
+    assert any('--shard "$SHARD" --live-from shards' in str(s.get("run", "")) for s in _steps(apply))
 
 
 def test_apply_runs_one_at_a_time_on_main_and_never_cancels() -> None:

@@ -1,0 +1,119 @@
+"""The I/O shell of sharded plans (reconciler/core/shards.py): a shard reads its accounts and saves what it
+read; the merge joins every shard's reads and plans the estate from them, exactly as an unsharded plan
+would (the same pure planner, policies and preflight checks, which read only what the changes touch)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reconciler import __version__
+from reconciler.aws.limits import DEFAULT_MAX_WORKERS
+from reconciler.core.desired import desired_state
+from reconciler.core.live import LiveState
+from reconciler.core.scopes import scopes_to_read
+from reconciler.core.shards import (
+    Shard,
+    ShardRead,
+    accounts_of,
+    load_shard,
+    merge_problems,
+    merged_counts,
+    merged_live,
+)
+from reconciler.errors import ReconcilerError
+from reconciler.manifests.load import load_manifests
+from reconciler.manifests.model import Manifests
+from reconciler.pipeline import PlanResult, aws_clients, plan_from_live, read_live
+
+if TYPE_CHECKING:
+    from reconciler.aws.clients import AwsClients
+
+
+def estate_accounts(manifests: Manifests) -> set[str]:
+    """Every account the plan reads (environments and model source accounts)."""
+    return {scope.account for scope in scopes_to_read(manifests)}
+
+
+def read_shard_with(
+    manifests: Manifests, clients: AwsClients, shard: Shard, *, max_workers: int = DEFAULT_MAX_WORKERS
+) -> ShardRead:
+    """What `shard` reads: the scopes (and tags) of its accounts, nothing else."""
+    reads = {scope: read for scope, read in scopes_to_read(manifests).items() if shard.owns(scope.account)}
+    live = read_live(clients, desired_state(manifests), reads, max_workers=max_workers, every_invitation=True)
+    return ShardRead(
+        shard,
+        manifests.fingerprint,
+        __version__,
+        accounts_of(shard, estate_accounts(manifests)),
+        live,
+        clients.call_counts(),
+    )
+
+
+def read_shard(
+    root: Path,
+    shard: Shard,
+    *,
+    sandbox: bool,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    sandbox_dir: Path | None = None,
+) -> ShardRead:
+    manifests = load_manifests(root)  # invalid input never calls AWS
+    with aws_clients(manifests, root, sandbox=sandbox, sandbox_dir=sandbox_dir, read_only=True) as clients:
+        return read_shard_with(manifests, clients, shard, max_workers=max_workers)
+
+
+def load_shards(manifests: Manifests, files: Sequence[Path]) -> list[ShardRead]:
+    """The shard files, refused (every reason at once) unless they are the N shards of these manifests."""
+    reads = [(path, load_shard(path)) for path in files]
+    problems = merge_problems(reads, manifests.fingerprint, estate_accounts(manifests))
+    problems += [
+        f"{path} was written by bedrock-gitops {read.tool_version}, this is {__version__}"
+        for path, read in reads
+        if read.tool_version != __version__
+    ]
+    if problems:
+        listed = "\n".join(f"  {problem}" for problem in problems)
+        raise ReconcilerError(
+            f"cannot merge these shard files into one plan; nothing was planned:\n{listed}\n"
+            "Re-run every shard on the same commit (bedrock-gitops plan --shard K/N -out FILE), then merge."
+        )
+    return [read for _, read in reads]
+
+
+def merged_plan_with(
+    manifests: Manifests,
+    clients: AwsClients,
+    reads: Sequence[ShardRead],
+    *,
+    prune: bool = False,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+) -> PlanResult:
+    from reconciler.aws.discovery import relevant_invitations_only
+
+    joined = merged_live(reads)
+    # The filter an unsharded read applies, now that every shard's shares are known.
+    live = LiveState(relevant_invitations_only(joined.scopes), joined.tags)
+    result = plan_from_live(manifests, live, clients, prune=prune, max_workers=max_workers)
+    counts = merged_counts(reads)
+    for name, count in result.call_counts.items():
+        counts[name] = counts.get(name, 0) + count
+    return PlanResult(result.manifests, result.desired, result.live, result.plan, counts)
+
+
+def merge_plan(
+    root: Path,
+    files: Sequence[Path],
+    *,
+    sandbox: bool,
+    prune: bool = False,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    sandbox_dir: Path | None = None,
+) -> PlanResult:
+    """One plan of the whole estate from the N shard files (`plan --merge`)."""
+    manifests = load_manifests(root)
+    reads = load_shards(manifests, files)
+    with aws_clients(manifests, root, sandbox=sandbox, sandbox_dir=sandbox_dir, read_only=True) as clients:
+        return merged_plan_with(manifests, clients, reads, prune=prune, max_workers=max_workers)

@@ -1,0 +1,108 @@
+"""`apply --shard K/N PLANFILE` through the command line, on the example manifests and the sandbox: each
+shard applies the reviewed plan's actions in its own accounts under its own lock, leaves those that need
+another shard's actions first, and the shards together converge the estate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.aws.lock import DynamoDbLock, LockSettings
+from reconciler.cli import main
+from reconciler.sandbox.estate import SandboxEstate
+from tests.apply.support import make_estate
+
+SOURCE = "111122223333"  # shard 1 of 2; the two other example accounts are shard 2 of 2
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    estate = make_estate(tmp_path)
+    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(estate.sandbox_dir))
+    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
+    with SandboxEstate.open(estate.sandbox_dir) as sandbox:
+        sandbox.update_settings(time_scale=20000.0)  # copy jobs finish in moments of real time
+    return estate.root
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def sharded_plan(capsys: pytest.CaptureFixture[str], repo: Path, folder: Path) -> Path:
+    """`plan --shard` for 1/2 and 2/2 into `folder`, then `plan --merge` of both: the reviewed plan."""
+    folder.mkdir()
+    for index in (1, 2):
+        out = folder / f"shard-{index}.json"
+        code, _, err = run(
+            capsys, "plan", "--sandbox", "-C", str(repo), "--shard", f"{index}/2", "-out", str(out)
+        )
+        assert code == 0, err
+    planfile = folder.parent / f"{folder.name}.tfplan"
+    files = [str(p) for p in sorted(folder.glob("*.json"))]
+    code, _, err = run(capsys, "plan", "--sandbox", "-C", str(repo), "--merge", *files, "-out", str(planfile))
+    assert code == 0, err
+    return planfile
+
+
+def apply_shard(
+    capsys: pytest.CaptureFixture[str], repo: Path, shard: str, *extra: str
+) -> tuple[int, str, str]:
+    return run(
+        capsys, "apply", "--sandbox", "-C", str(repo), "--poll-seconds", "0.05", "--shard", shard, *extra
+    )
+
+
+def test_shards_apply_their_own_accounts_and_together_converge(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reviewed = sharded_plan(capsys, repo, tmp_path / "first")
+    # The target accounts' shard first: everything it does waits for the shares of the source account.
+    code, out, err = apply_shard(capsys, repo, "2/2", str(reviewed))
+    assert code == 0, err
+    assert "Acquired the apply lock " in err
+    assert "Deferred " in err
+    assert "(another shard)" in err
+    code, out, err = apply_shard(capsys, repo, "1/2", str(reviewed))
+    assert code == 0, err
+    assert "Apply complete!" in out
+    assert f"in {SOURCE}" in out
+    assert "CreateModelCopyJob" not in out  # copies are in the other shard's accounts
+    # The next round: shard 2 applies its part, reading shard 1's accounts from its file (--live-from).
+    again = sharded_plan(capsys, repo, tmp_path / "second")
+    code, out, err = apply_shard(capsys, repo, "2/2", "--live-from", str(tmp_path / "second"), str(again))
+    assert code == 0, err
+    assert "Deferred " not in err
+    assert "CreateModelCopyJob" in out
+    code, out, err = run(capsys, "plan", "--sandbox", "-C", str(repo), "-detailed-exitcode")
+    assert code == 0, out + err
+    assert "No changes" in out
+
+
+def test_a_shard_apply_needs_a_reviewed_plan_and_respects_the_estate_lock(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = apply_shard(capsys, repo, "1/2", "--auto-approve")
+    assert code == 1
+    assert "bedrock-gitops plan -out FILE --sandbox --merge SHARD_FILE..." in err
+    reviewed = sharded_plan(capsys, repo, tmp_path / "shards")
+    with SandboxEstate.open(repo.parent / "sandbox") as estate:
+        dynamodb = estate.session().client("dynamodb", region_name="us-east-1")
+        whole = DynamoDbLock(dynamodb, LockSettings()).acquire("release train 12", owner="ci on run 7")
+        shard = DynamoDbLock(dynamodb, LockSettings(key="bedrock-gitops/shard-2-of-2")).acquire("shard 2")
+    code, _, err = apply_shard(capsys, repo, "1/2", str(reviewed))
+    assert code == 1
+    assert "an apply of the whole estate holds the estate's lock" in err
+    assert "ci on run 7" in err
+    # Shard 2's own lock is held by another apply of shard 2.
+    code, _, err = apply_shard(capsys, repo, "2/2", str(reviewed))
+    assert code == 1
+    assert f"another apply is running: lock {shard.lock_id}" in err
+    code, out, err = run(
+        capsys, "force-unlock", "--sandbox", "-C", str(repo), "--shard", "2/2", shard.lock_id, "--force"
+    )
+    assert code == 0, err
+    assert whole.lock_id not in out
