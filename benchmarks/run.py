@@ -2,13 +2,16 @@
 
     python -m benchmarks.run                    # every figure, about 4 minutes on 2 quiet cores
     python -m benchmarks.run --only plan,diff   # a subset: plan (figures 1 and 2), diff (3), apply (4)
+    python -m benchmarks.run --only shards      # (5) the sharded plan of 2,000 accounts x 4 Regions
 
 Figures: (1) plan wall time over a converged synthetic estate that passes preflight, beside the floor
 (minimum API calls x latency / calls in flight; every call the sandbox answers, STS included, takes the
 latency) and beside an independent sequential baseline (benchmarks/sequential.py) measured in the same
 run; the plan's CPU per call, client side and simulator side, and the peak RSS of its process tree (the
 plan runs in a process of its own, benchmarks/probe.py); (2) API calls beside the minimum; (3) the pure
-diff of ~100,000 desired/live resources, time and peak memory; (4) apply of 50 copy jobs that each take T.
+diff of ~100,000 desired/live resources, time and peak memory; (4) apply of 50 copy jobs that each take T;
+(5) `plan --shard K/N` of a 2,000-account estate, the N shards one after another, each against its share of
+the floor (its own minimum calls x latency / calls in flight), then `plan --merge` of their files.
 """
 
 from __future__ import annotations
@@ -155,6 +158,52 @@ def plan_figures(shape: Shape, baseline_accounts: int) -> list[Row]:
     ]
 
 
+def shard_figures(shape: Shape, shards: int) -> list[Row]:
+    """The sharded plan: each shard's read in a process of its own, one after another (on N runners they
+    would run side by side), then the merge; each shard against its share of the floor (its own minimum
+    calls x latency / calls in flight)."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bgo-bench-") as directory:
+        root = Path(directory)
+        started = time.perf_counter()
+        state, _ = generate(root, shape)
+        sandbox_dir = _open(root, state, latency_seconds=LATENCY)
+        print(f"(generated {shape} in {time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+        files = [root / f"shard-{k}.json" for k in range(1, shards + 1)]
+        probes = []
+        for index, shard_file in enumerate(files, start=1):
+            probe = probe_plan(root, sandbox_dir, WORKERS, "--shard", f"{index}/{shards}", str(shard_file))
+            probes.append(probe)
+            share = probe.minimum * LATENCY / WORKERS
+            client_ms = (probe.cpu - probe.simulator_cpu) / probe.made * 1000
+            rows.append(
+                Row(
+                    f"5. shard {index}/{shards} of {shape}, {WORKERS} calls in flight, "
+                    f"{LATENCY * 1000:.0f} ms/call",
+                    f"{probe.wall:.1f} s = {probe.wall / share:.2f}x its share of the floor ({share:.1f} s: "
+                    f"{probe.minimum} calls minimum, {probe.made} made); CPU client {client_ms:.2f} + "
+                    f"simulator {probe.simulator_cpu / probe.made * 1000:.2f} ms/call; "
+                    f"{probe.peak_rss_mb:.0f} MB",
+                    "<= 1.5x its share",
+                    "met" if probe.wall <= 1.5 * share else "MISSED",
+                )
+            )
+            print(_table(rows[-1:], header=False), flush=True)
+        merged = probe_plan(root, sandbox_dir, WORKERS, "--merge", *map(str, files))
+    errors = merged.findings.get("error", 0)
+    rows.append(
+        Row(
+            f"5. merge of the {shards} shard files (`plan --merge`: plan, policies, preflight)",
+            f"{merged.wall:.1f} s, {merged.made} calls of its own ({_others(merged.calls)}); "
+            f"{merged.actions} actions, preflight: {errors} errors, {merged.findings.get('warning', 0)} "
+            f"warnings; {merged.peak_rss_mb:.0f} MB",
+            "one plan, passes preflight",
+            "met" if merged.actions == 0 and errors == 0 else "MISSED",
+        )
+    )
+    return rows
+
+
 def _regions_by_role(root: Path, accounts: int) -> dict[str, list[str]]:
     """The first `accounts` environments' roles and Regions, as the baseline reads them."""
     environments = sorted(load_manifests(root).environments, key=lambda e: e.account_id)[:accounts]
@@ -241,7 +290,11 @@ def apply_figures(copies: int, copy_seconds: float, workers: tuple[int, ...]) ->
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--only", default="plan,diff,apply", help="comma-separated: plan, diff, apply")
+    parser.add_argument(
+        "--only",
+        default="plan,diff,apply",
+        help="comma-separated: plan, diff, apply, shards (not by default)",
+    )
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument(
         "--baseline-accounts",
@@ -251,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--diff-accounts", type=int, default=3000, help="~33 resources per account")
     parser.add_argument("--copy-seconds", type=float, default=10.0)
+    parser.add_argument("--shard-accounts", type=int, default=2000, help="accounts of the sharded plan (5)")
+    parser.add_argument("--shards", type=int, default=4, help="N of the sharded plan (5)")
     args = parser.parse_args(argv)
     wanted = set(args.only.split(","))
     print(_table([]), flush=True)  # the header; each row as soon as it is measured
@@ -261,6 +316,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     if "diff" in wanted:
         print(_table(diff_figures(args.diff_accounts), header=False), flush=True)
+    if "shards" in wanted:
+        rows = shard_figures(Shape(args.shard_accounts, 4, 5, 5), args.shards)
+        print(_table(rows[-1:], header=False), flush=True)  # the shards' rows were printed as measured
     if "apply" in wanted:
         print(_table(apply_figures(50, args.copy_seconds, (50, WORKERS)), header=False), flush=True)
     return 0

@@ -82,3 +82,22 @@ def test_work_that_falls_due_is_settled_even_when_the_clock_moves_elsewhere(tmp_
         assert bedrock.get_model_copy_job(jobArn=job)["status"] == "Completed"
         names = [m["modelName"] for m in bedrock.list_custom_models(isOwned=True)["modelSummaries"]]
         assert "fresh-copy" in names
+
+
+def test_a_sharded_plan_of_a_partly_applied_estate_is_the_unsharded_plan(tmp_path: Path) -> None:
+    """Shares in the source account, invitations and copies in the others, split over 3 shards."""
+    from reconciler.core.planfile import plan_to_json
+    from reconciler.core.shards import Shard, save_shard
+    from reconciler.sharding import merge_plan, read_shard
+
+    root, sandbox_dir, left_out = _generated(
+        tmp_path, applied=lambda action: not action.address.startswith("env-0002/")
+    )
+    whole = make_plan(root, sandbox=True, sandbox_dir=sandbox_dir).plan
+    files = []
+    for index in (1, 2, 3):
+        files.append(tmp_path / f"shard-{index}.json")
+        save_shard(read_shard(root, Shard(index, 3), sandbox=True, sandbox_dir=sandbox_dir), files[-1])
+    merged = merge_plan(root, files, sandbox=True, sandbox_dir=sandbox_dir).plan
+    assert sorted(a.address for a in merged.actions) == sorted(left_out)
+    assert plan_to_json(merged) == plan_to_json(whole)
