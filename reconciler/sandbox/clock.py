@@ -3,6 +3,7 @@ frozen (time_scale 0, for tests) and moved forward on demand, so hour-long copy 
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import MutableMapping
 from datetime import UTC, datetime, timedelta
@@ -20,8 +21,17 @@ def now(state: MutableMapping[str, Any]) -> datetime:
         anchor(state, datetime.now(UTC).replace(microsecond=0))
         clock = state["clock"]
     scale = float(state.get("settings", {}).get("time_scale", 0.0))
+    anchored = _parsed(clock["simulated"])
+    if scale == 0.0:  # frozen (tests, benchmarks): no need to look at the real clock
+        return anchored
     elapsed = max(0.0, time.time() - float(clock["real"])) * scale
-    return datetime.fromisoformat(clock["simulated"]) + timedelta(seconds=elapsed)
+    return anchored + timedelta(seconds=elapsed)
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(simulated: str) -> datetime:
+    """The anchor's time (read on every simulated call; it changes only when the clock is re-anchored)."""
+    return datetime.fromisoformat(simulated)
 
 
 def advance(state: MutableMapping[str, Any], seconds: float) -> datetime:

@@ -133,17 +133,24 @@ def decode_request(
     return params
 
 
+_PLAIN = frozenset({str, int, float, bool})
+
+
 def _to_json(shape: Shape | None, value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values of a listing: nothing to convert
+        return value
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
         return moment.timestamp()
     if shape is not None and shape.type_name == "structure" and isinstance(value, dict):
-        members = shape.members  # type: ignore[attr-defined]
-        return {
-            members[k].serialization.get("name", k) if k in members else k: _to_json(members.get(k), v)
-            for k, v in value.items()
-            if v is not None
-        }
+        members = _wire_members(shape)
+        encoded = {}
+        for key, item in value.items():
+            if item is None:
+                continue
+            wire, member = members.get(key, (key, None))
+            encoded[wire] = _to_json(member, item)
+        return encoded
     if isinstance(value, list):
         member = shape.member if shape is not None and shape.type_name == "list" else None  # type: ignore[attr-defined]
         return [_to_json(member, item) for item in value]
@@ -151,6 +158,14 @@ def _to_json(shape: Shape | None, value: Any) -> Any:
         inner = shape.value if shape is not None and shape.type_name == "map" else None  # type: ignore[attr-defined]
         return {k: _to_json(inner, v) for k, v in value.items()}
     return value
+
+
+@cache
+def _wire_members(shape: Shape) -> dict[str, tuple[str, Shape]]:
+    """A structure's members by name: (name on the wire, shape). Shapes live as long as their (cached)
+    service model, so this is worked out once per structure, not once per listed item."""
+    members = shape.members  # type: ignore[attr-defined]
+    return {name: (member.serialization.get("name", name), member) for name, member in members.items()}
 
 
 def encode_response(
