@@ -41,6 +41,7 @@ from reconciler.sandbox.ram_common import (
     expire_invitations,
     invitation_view,
     new_arn,
+    organization,
     owned_share,
     page,
     ram_state,
@@ -189,7 +190,9 @@ def get_resource_share_associations(call: Call) -> dict[str, Any]:
             "InvalidParameterException", "You can't specify principal when associationType is RESOURCE."
         )
     check_arns(p.get("resourceShareArns", []))
-    found = []
+    # Which associations match, then only the page's are built: a share with thousands of principals is
+    # listed over many pages, and building every association for every page made the listing quadratic.
+    found: list[tuple[str, dict[str, Any], str, str]] = []
     for arn, share in sorted(ram_state(call.state)["shares"].items()):
         if share["owner"] != call.account or share["region"] != call.region or kind == "SOURCE":
             continue
@@ -200,9 +203,11 @@ def get_resource_share_associations(call: Call) -> dict[str, Any]:
             if p.get("principal", entity) != entity or p.get("resourceArn", entity) != entity:
                 continue
             if p.get("associationStatus", status) == status:
-                found.append(association(call, arn, share, entity, kind, status))
+                found.append((arn, share, entity, status))
     items, token = page(found, p)
-    return {"resourceShareAssociations": items, **token}
+    members = organization(call.state)
+    associations = [association(call, a, share, e, kind, s, members) for a, share, e, s in items]
+    return {"resourceShareAssociations": associations, **token}
 
 
 def get_resource_share_invitations(call: Call) -> dict[str, Any]:

@@ -83,8 +83,17 @@ def share_view(arn: str, share: dict[str, Any]) -> dict[str, Any]:
 
 
 def association(
-    call: Call, arn: str, share: dict[str, Any], entity: str, kind: str, status: str
+    call: Call,
+    arn: str,
+    share: dict[str, Any],
+    entity: str,
+    kind: str,
+    status: str,
+    members: set[str] | None = None,
 ) -> dict[str, Any]:
+    """One association as RAM lists it; `members`: the organization's accounts, when the caller already
+    has them (a listing of thousands of principals builds that set once, not once per principal)."""
+    members = organization(call.state) if members is None else members
     return {
         "resourceShareArn": arn,
         "resourceShareName": share["name"],
@@ -93,7 +102,7 @@ def association(
         "status": status,
         "creationTime": when(share["created"]),
         "lastUpdatedTime": when(share["updated"]),
-        "external": kind == "PRINCIPAL" and entity not in organization(call.state),
+        "external": kind == "PRINCIPAL" and entity not in members,
     }
 
 

@@ -293,3 +293,51 @@ def test_resource_counts_and_reproducible_arns(world: World) -> None:
     other = World()
     assert other.share_by_invitation(V1) == share
     assert invitations(other, STAGING) == invitations(world, STAGING)
+
+
+def test_principal_associations_are_listed_page_by_page_each_once_with_external_marked() -> None:
+    """Only the page's associations are built (a share with thousands of principals is listed over many
+    pages); every principal still comes exactly once, and `external` says who is outside the organization."""
+    from datetime import UTC, datetime
+
+    from reconciler.sandbox import ram
+    from reconciler.sandbox.api import Call
+
+    owner, members = "200000000000", [f"{200000000001 + i:012d}" for i in range(5)]
+    outsiders = ["300000000001", "300000000002"]
+    share = {
+        "owner": owner,
+        "region": "us-east-1",
+        "name": "bedrock-gitops-model-v1",
+        "status": "ACTIVE",
+        "created": "2026-01-01T00:00:00+00:00",
+        "updated": "2026-01-01T00:00:00+00:00",
+        "principals": dict.fromkeys([*members, *outsiders], "ASSOCIATED"),
+        "resources": {},
+    }
+    arn = f"arn:aws:ram:us-east-1:{owner}:resource-share/00000000-0000-0000-0000-000000000001"
+    state = {
+        "ram": {"shares": {arn: share}, "invitations": {}},
+        "organization": {"accounts": [owner, *members]},
+    }
+    params: dict[str, object] = {"associationType": "PRINCIPAL", "maxResults": 3}
+    listed: list[dict[str, object]] = []
+    while True:
+        call = Call(
+            "ram",
+            "GetResourceShareAssociations",
+            owner,
+            "us-east-1",
+            dict(params),
+            state,
+            datetime.now(UTC),
+            True,
+        )
+        page = ram.get_resource_share_associations(call)
+        assert len(page["resourceShareAssociations"]) <= 3
+        listed += page["resourceShareAssociations"]
+        if "nextToken" not in page:
+            break
+        params["nextToken"] = page["nextToken"]
+    assert sorted(str(a["associatedEntity"]) for a in listed) == sorted([*members, *outsiders])
+    assert {str(a["associatedEntity"]) for a in listed if a["external"]} == set(outsiders)
