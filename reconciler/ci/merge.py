@@ -1,21 +1,20 @@
 """Apply on merge: find every pull request merged since the last successful apply (ci/covered.py: GitHub
 cancels pending runs, so one run may answer for several merges), fetch the plan each one's reviewers saw
-(the plan workflow's artifact for the PR's last head commit), compare them with a fresh plan of the branch,
-apply only when it is what was reviewed, and post the result on each of those pull requests."""
+(the artifact of the plan workflow's run for the PR's last head commit: ci/reviewed.py), compare them
+with a fresh plan of the branch, apply only when it is what was reviewed, and post the result on each of
+those pull requests."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from markupsafe import Markup
 
 from reconciler.ci.actions_env import ActionsRun
 from reconciler.ci.covered import Coverage, changes_manifests, coverage, covered_line
+from reconciler.ci.reviewed import DEFAULT_PLAN_WORKFLOW, fetch_reviewed_plan
 from reconciler.ci.verify import Verdict, verify_covered
 from reconciler.comment.context import build_context
 from reconciler.comment.markdown import (
@@ -36,40 +35,8 @@ from reconciler.sharding import merge_plan
 APPLY_KIND = "apply"
 # The apply workflow's file: its newest successful run marks the last applied commit (ci/covered.py).
 DEFAULT_APPLY_WORKFLOW = "apply.yml"
-PLAN_FILE_IN_ARTIFACT = "plan.json"
 # (plan file, report file) -> exit code; the default runs `bedrock-gitops apply PLANFILE --report FILE`.
 Applier = Callable[[Path, Path], int]
-
-
-def artifact_name(number: int) -> str:
-    """What the plan workflow uploads the PR's plan as (see .github/workflows/plan.yml)."""
-    return f"bedrock-gitops-plan-pr-{number}"
-
-
-def fetch_reviewed_plan(github: GitHub, pull: dict[str, Any], destination: Path) -> Path:
-    """The plan the PR's last head commit got (newest artifact of that commit), written to destination."""
-    number, head = int(pull["number"]), str(pull["head"]["sha"])
-    candidates = [
-        a
-        for a in github.artifacts(artifact_name(number))
-        if not a.get("expired") and (a.get("workflow_run") or {}).get("head_sha") == head
-    ]
-    if not candidates:
-        raise ReconcilerError(
-            f"no plan artifact '{artifact_name(number)}' for the last commit {head[:12]} of #{number}: the "
-            "reviewed plan is unknown (the plan workflow failed, was skipped, or the artifact expired); "
-            "nothing was applied. Re-run the plan workflow on the pull request, review, then re-run apply"
-        )
-    newest = max(candidates, key=lambda a: (str(a.get("created_at", "")), int(a["id"])))
-    archive = github.download(str(newest["archive_download_url"]))
-    try:
-        with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
-            data = bundle.read(PLAN_FILE_IN_ARTIFACT)
-    except (zipfile.BadZipFile, KeyError) as error:
-        raise ReconcilerError(f"artifact {newest['id']} holds no {PLAN_FILE_IN_ARTIFACT}: {error}") from None
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    destination.write_bytes(data)
-    return destination
 
 
 def run_apply_command(
@@ -105,7 +72,7 @@ def _post(github: GitHub, numbers: Sequence[int], body: str, kind: str = APPLY_K
 
 
 def _reviewed_plans(
-    github: GitHub, covered: Coverage, workdir: Path
+    github: GitHub, covered: Coverage, workdir: Path, plan_workflow: str
 ) -> tuple[list[tuple[int, Plan]], Path | None]:
     """(number, reviewed plan) of every covered pull request that changed the manifests, in merge order,
     and the file of the last one; a pull request without manifest changes has no plan to review."""
@@ -114,7 +81,9 @@ def _reviewed_plans(
     for pull in covered.pulls:
         number = int(pull["number"])
         try:
-            last = fetch_reviewed_plan(github, pull, workdir / f"reviewed-plan-pr-{number}.json")
+            last = fetch_reviewed_plan(
+                github, pull, workdir / f"reviewed-plan-pr-{number}.json", plan_workflow
+            )
         except ReconcilerError:
             if changes_manifests(github, number):
                 raise
@@ -133,6 +102,7 @@ def apply_merged(
     applier: Applier | None = None,
     lock_timeout: float = 0.0,
     apply_workflow: str = DEFAULT_APPLY_WORKFLOW,
+    plan_workflow: str = DEFAULT_PLAN_WORKFLOW,
     branch: str = "main",
     shard: Shard | None = None,
     live_from: Path | None = None,
@@ -147,7 +117,7 @@ def apply_merged(
     print(f"This apply covers {', '.join(f'#{n}' for n in numbers)}: {covered.note}.")
     note = covered_line(covered.pulls) if len(numbers) > 1 else ""
     try:
-        reviewed, reviewed_file = _reviewed_plans(github, covered, workdir)
+        reviewed, reviewed_file = _reviewed_plans(github, covered, workdir, plan_workflow)
     except ReconcilerError as error:
         verdict = Verdict("stop", str(error).rstrip("."))
         _post(github, numbers, _stopped(verdict, run, note), kind)

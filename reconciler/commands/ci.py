@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         sandbox=sandbox,
         lock_timeout=args.lock_timeout,
         apply_workflow=args.apply_workflow,
+        plan_workflow=args.plan_workflow,
         branch=args.branch,
         shard=args.shard,
         live_from=args.live_from,
@@ -114,6 +115,13 @@ def add_parser(commands: Any, add_common: Any) -> None:
         metavar="FILE",
         help="apply-merged, covered-prs: the apply workflow's file name; its newest successful run on "
         "--branch marks the last applied commit (default apply.yml)",
+    )
+    parser.add_argument(
+        "--plan-workflow",
+        default="plan.yml",
+        metavar="FILE",
+        help="apply-merged: the plan workflow's file name; a reviewed plan is the artifact of its newest "
+        "successful run for the PR's last commit, never an artifact found by name alone (default plan.yml)",
     )
 
 

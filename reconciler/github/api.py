@@ -136,10 +136,6 @@ class GitHub:
     def pulls_for_commit(self, sha: str) -> list[dict[str, Any]]:
         return list(self.paginate(self._repo(f"/commits/{sha}/pulls")))
 
-    def artifacts(self, name: str) -> list[dict[str, Any]]:
-        query = urllib.parse.urlencode({"name": name})
-        return list(self.paginate(self._repo(f"/actions/artifacts?{query}")))
-
     def workflow_runs(self, workflow: str, **filters: str) -> Iterator[dict[str, Any]]:
         """Runs of one workflow (its file name, e.g. plan.yml), newest first; `filters` are the endpoint's
         query parameters (branch, event, status, head_sha).

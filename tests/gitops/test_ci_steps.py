@@ -7,13 +7,15 @@ import io
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reconciler.applying import ApplyRequest, apply
 from reconciler.aws.executor import ExecutionOptions
 from reconciler.ci.actions_env import ActionsRun
-from reconciler.ci.merge import Applier, apply_merged, artifact_name
+from reconciler.ci.merge import Applier, apply_merged
+from reconciler.ci.reviewed import artifact_name
 from reconciler.cli import main
 from reconciler.pipeline import make_plan
 from reconciler.sandbox.clock import SandboxClock
@@ -122,6 +124,23 @@ def _sandbox_applier(root: Path, sandbox_dir: Path, calls: list[Path]) -> Applie
     return run
 
 
+def plan_run(run_id: int, head: str, **fields: Any) -> dict[str, Any]:
+    """A run of the plan workflow (plan.yml) for a pull request of this repository, as GitHub lists it."""
+    return {
+        "id": run_id,
+        "path": ".github/workflows/plan.yml",
+        "html_url": f"https://github.example/acme/models/actions/runs/{run_id}",
+        "head_sha": head,
+        "head_branch": "change",
+        "event": "pull_request",
+        "status": "completed",
+        "conclusion": "success",
+        "created_at": "2026-11-25T07:59:00Z",
+        "head_repository": {"full_name": "acme/models"},
+        **fields,
+    }
+
+
 def _review(state: FakeState, root: Path, tmp_path: Path, number: int = 21, head: str = HEAD) -> None:
     """What the plan workflow leaves behind for a PR: its plan as an artifact of the PR's head commit,
     and the merged PR behind the merge commit."""
@@ -142,6 +161,7 @@ def _review(state: FakeState, root: Path, tmp_path: Path, number: int = 21, head
             "workflow_run": {"id": 1, "head_sha": head},
         }
     )
+    state.workflow_runs.append(plan_run(1, head))
     state.pulls_by_commit[MERGE] = [
         {"number": number, "merged_at": "2026-11-25T09:00:00Z", "head": {"sha": HEAD}}
     ]
@@ -234,7 +254,7 @@ def test_merge_without_a_plan_for_the_last_push_stops(
         ["ci", "apply-merged", "--sandbox", "--root", str(manifests_repo), "--workdir", str(tmp_path)]
     )
     assert code == 1
-    assert "no plan artifact" in _bodies(state, 21)[0]
+    assert "no successful run of plan.yml for the last commit feedfeedfeed of &#35;" in _bodies(state, 21)[0]
 
 
 def test_a_direct_push_without_a_pull_request_applies_nothing(

@@ -13,14 +13,15 @@ import pytest
 
 from reconciler.ci.actions_env import ActionsRun
 from reconciler.ci.covered import coverage
-from reconciler.ci.merge import apply_merged, artifact_name
+from reconciler.ci.merge import apply_merged
+from reconciler.ci.reviewed import artifact_name
 from reconciler.cli import main
 from reconciler.github.api import GitHub
 from reconciler.pipeline import make_plan
 from reconciler.sandbox.estate import SandboxEstate
 from tests.gitops.conftest import ActionsEnv
 from tests.gitops.fake_github import FakeState
-from tests.gitops.test_ci_steps import _sandbox_applier
+from tests.gitops.test_ci_steps import _sandbox_applier, plan_run
 
 APPLIED, M1, M2, M3 = ("a0" * 20, "a1" * 20, "a2" * 20, "a3" * 20)
 STAGING_UNITS = ("environments/staging.yaml", "modelUnits: 1", "modelUnits: 2")
@@ -75,6 +76,7 @@ def review(state: FakeState, branch: Path, tmp_path: Path, number: int, head: st
             "workflow_run": {"id": 9000 + number, "head_sha": head},
         }
     )
+    state.workflow_runs.append(plan_run(9000 + number, head))
 
 
 def merged(state: FakeState, number: int, merge_sha: str, files: list[str], minute: int) -> None:
@@ -204,7 +206,8 @@ def test_a_pull_request_that_changed_manifests_without_a_plan_stops_the_apply(
     for number in (31, 32, 33):
         body = bodies(state, number)[0]
         assert "stopped, nothing was applied" in body
-        assert f"no plan artifact &#39;{artifact_name(32)}&#39;" in body
+        head = f"{32:040d}"  # #32's last commit (see `merged`)
+        assert f"no successful run of plan.yml for the last commit {head[:12]} of &#35;" in body
 
 
 def _covered(github: GitHub, head: str) -> tuple[tuple[int, ...], str]:

@@ -167,6 +167,13 @@ def test_apply_covers_every_merge_since_the_last_successful_apply() -> None:
     assert covered < applied
     # The marker is this workflow's own last successful run on main: the names must be this file's.
     for index in (covered, applied):
-        assert "--apply-workflow apply.yml --branch main" in runs[index]
+        assert "--apply-workflow apply.yml" in runs[index]
+        assert "--branch main" in runs[index]
+    # The reviewed plans come from plan.yml's own runs (ci/reviewed.py), and that is this repository's file.
+    assert "--plan-workflow plan.yml" in runs[applied]
+    plan = _load("plan.yml")
+    assert "pull_request" in plan["on"]
+    upload = next(s for s in plan["jobs"]["plan"]["steps"] if "upload-artifact" in str(s.get("uses", "")))
+    assert upload["with"]["name"] == "bedrock-gitops-plan-pr-${{ github.event.pull_request.number }}"
     assert job["permissions"]["actions"] == "read"  # listing runs
     assert job["permissions"]["pull-requests"] == "write"  # a comment on each covered PR
