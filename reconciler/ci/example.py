@@ -4,9 +4,10 @@
     python -m reconciler.ci.example --check [OUT]  (exit 1 when OUT is out of date; a test runs this)
 
 The scenario, run in a throw-away sandbox: main is the example manifests, already applied; prod's
-evidence policy also asks for a ROUGE-L of at least 0.5, as a warning. The pull request promotes
-financial-analyst v2 (which staging runs) to prod. The plan repoints prod's throughput in both Regions
-to a copy of v2 and shares v2 with prod; v2's evidence passes the hard rules and raises one warning.
+evidence policy also asks for a ROUGE-L of at least 0.5, as a warning. A day later (prod's soak time:
+staging has served v2, verified, since the apply), the pull request promotes financial-analyst v2 to
+prod. The plan repoints prod's throughput to a copy of v2 and shares v2 with prod; v2's evidence passes
+the hard rules (its evaluation job included) and raises one warning.
 The plan's timestamp and fingerprints are fixed so that the file is reproducible; the ids AWS
 (the sandbox) makes up for new resources differ on every run, so `--check` compares with them masked.
 """
@@ -52,6 +53,10 @@ def masked(text: str) -> str:
     return GENERATED_IDS.sub("<generated>", text)
 
 
+# The example's prod takes a version a day after staging verified it (promotedFrom soak: 24h).
+SOAK_SECONDS = 24 * 3600
+
+
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     if old not in text:
@@ -89,6 +94,8 @@ def generate() -> str:
         result = apply(request, confirm=lambda _plan: True, clock=SandboxClock(sandbox_dir))
         if result.report is None or not result.report.succeeded:
             raise SystemExit("the example estate did not converge in the sandbox")
+        with SandboxEstate.open(sandbox_dir) as estate:
+            estate.advance(SOAK_SECONDS)  # staging has served v2, verified, for prod's soak time
         _edit(prod, "      version: v1\n", "      version: v2\n")  # the pull request
         planned = make_plan(root, sandbox=True, sandbox_dir=sandbox_dir)
         plan = dataclasses.replace(

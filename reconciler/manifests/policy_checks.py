@@ -21,7 +21,10 @@ def policy_errors(
         policies = environment.policies
         source = policies.promoted_from
         if source is not None:
-            where = environment.where("policies.promotedFrom")
+            # The name itself: `promotedFrom: staging`, or `environment: staging` in the soak form.
+            where = environment.locations.get(
+                "policies.promotedFrom.environment", environment.where("policies.promotedFrom")
+            )
             if source == environment.name:
                 errors.append(
                     ManifestError(

@@ -18,6 +18,8 @@ from reconciler.sandbox.clock import SandboxClock
 from reconciler.sandbox.estate import SandboxEstate
 
 REPO = Path(__file__).resolve().parents[2]
+# The example prod's promotedFrom soak: a version enters prod once staging has served it, verified, this long.
+SOAK_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,11 @@ class Estate:
         return apply(
             request, confirm=lambda _plan: True, clock=SandboxClock(self.sandbox_dir), before_step=before_step
         )
+
+    def advance(self, seconds: float) -> None:
+        """Move the sandbox's clock (e.g. past the example prod's 24h soak time)."""
+        with SandboxEstate.open(self.sandbox_dir) as estate:
+            estate.advance(seconds)
 
     def edit(self, relative: str, old: str, new: str) -> None:
         path = self.root / relative

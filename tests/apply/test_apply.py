@@ -21,7 +21,7 @@ from reconciler.sandbox.api import Call
 from reconciler.sandbox.clock import SandboxClock
 from reconciler.sandbox.estate import SandboxEstate
 from reconciler.sandbox.ram_common import invite
-from tests.apply.support import Estate, duplicates, make_estate
+from tests.apply.support import SOAK_SECONDS, Estate, duplicates, make_estate
 
 EXPECTED_AFTER_CONVERGENCE = 10
 # Not a timing assertion: ends a wait that only a broken copy start could make endless.
@@ -148,6 +148,7 @@ def test_version_bump_repoints_throughput_in_place(estate: Estate) -> None:
     estate.apply()
     prod_throughputs = estate.state()["bedrock"]["777788889999/us-east-1"]["throughputs"]
     (arn,) = prod_throughputs
+    estate.advance(SOAK_SECONDS)  # staging has served v2, verified, for prod's soak time
     estate.edit("environments/prod.yaml", "version: v1", "version: v2")
     statuses: list[str] = []
 

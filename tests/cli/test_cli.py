@@ -71,6 +71,24 @@ def test_plan_without_detailed_exitcode_exits_zero_on_changes(
     assert code == 0, err
 
 
+def test_the_readme_shows_what_the_first_command_prints(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's first command is `bedrock-gitops plan --sandbox` on the examples: its output, shown there,
+    includes what apply will verify (spec.verify) and prod's soak time."""
+    code, out, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "--no-color")
+    assert code == 0, err
+    readme = (REPO / "README.md").read_text()
+    shown = readme.split("<!-- PLAN-EXAMPLE:START -->\n```text\n", 1)[1].split(
+        "```\n<!-- PLAN-EXAMPLE:END", 1
+    )[0]
+    assert shown == out, (
+        "README.md's plan example is out of date: paste `bedrock-gitops plan --sandbox` there"
+    )
+    assert "After apply, verification (spec.verify) invokes:" in out
+    assert "prod takes a version only after staging has served it, verified, for 24h" in out
+
+
 def test_plan_json_matches_the_plan_schema(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "--json")
     assert code == 0, err

@@ -53,6 +53,6 @@ def test_an_environment_that_does_not_parse_is_not_reported_undefined_by_promote
 
 def test_a_truly_undefined_environment_is_still_reported(repo: Path) -> None:
     path = repo / "environments" / "prod.yaml"
-    path.write_text(path.read_text().replace("promotedFrom: staging", "promotedFrom: stagign", 1))
+    path.write_text(path.read_text().replace("environment: staging", "environment: stagign", 1))
     errors = errors_of(repo)
     assert any("promotedFrom names environment 'stagign'" in error for error in errors), errors

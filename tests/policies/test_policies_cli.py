@@ -65,7 +65,11 @@ def test_promotion_order_accepts_a_version_staging_runs_once_it_has_converged(
     repo.edit(PROD, "      version: v1", "      version: v2")
     code, findings = plan_json(capsys, repo)
     assert code == 1
-    [finding] = errors(findings, "promotedFrom")
+    found = errors(findings, "promotedFrom")
+    # The example's soak time (24h) holds it back too: staging has not even verified v2 yet.
+    [soak] = [f for f in found if str(f["message"]).startswith("soak: ")]
+    assert "soak: financial-analyst v2 cannot enter prod: staging" in str(soak["message"]), soak
+    [finding] = [f for f in found if f is not soak]
     assert finding["message"] == (
         "financial-analyst v2 cannot enter prod yet: staging has not converged on it (this plan still "
         "makes staging/us-east-1/financial-analyst/copy)"
@@ -172,11 +176,11 @@ def test_allowed_commitments(repo: Repo, capsys: pytest.CaptureFixture[str]) -> 
     ("old", "new", "message"),
     [
         (
-            "promotedFrom: staging",
-            "promotedFrom: qa",
+            "environment: staging",
+            "environment: qa",
             "promotedFrom names environment 'qa', which is not defined",
         ),
-        ("promotedFrom: staging", "promotedFrom: prod", "environment 'prod' cannot be promoted from itself"),
+        ("environment: staging", "environment: prod", "environment 'prod' cannot be promoted from itself"),
         ("minimum: 0.85}", "minimum: high}", "requiredEvidence is not a valid JSON Schema"),
     ],
 )

@@ -23,7 +23,7 @@ from reconciler.aws.iam_policy import (
 from reconciler.cli import main
 from reconciler.manifests.load import load_manifests
 from reconciler.sandbox.estate import DIRECTORY_ENV_VAR
-from tests.apply.support import make_estate
+from tests.apply.support import SOAK_SECONDS, make_estate
 
 # Granted but not called in this lifecycle, and why.
 JUSTIFIED = {
@@ -42,10 +42,9 @@ JUSTIFIED = {
     # The lock: a held lock is read (to say who holds it) and a long apply renews its lease.
     "dynamodb:GetItem": "reading who holds the lock (a second apply, force-unlock)",
     "dynamodb:UpdateItem": "renewing the lease of an apply longer than a third of it",
-    # Called only when the manifests declare them (versions discover, evidence.evaluationJobArn), not in the
-    # examples. (bedrock:InvokeModel is no exception: the examples declare spec.verify.)
+    # Called only by `versions discover`, not in this lifecycle. (bedrock:InvokeModel and
+    # bedrock:GetEvaluationJob are no exceptions: the examples declare spec.verify and v2's evaluationJobArn.)
     "bedrock:GetModelCustomizationJob": "versions discover",
-    "bedrock:GetEvaluationJob": "preflight of a version's evidence.evaluationJobArn",
     # Repoints a deployment on a version bump: the examples bump a provisioned throughput.
     "bedrock:UpdateCustomModelDeployment": "a version bump of an on-demand deployment",
     "bedrock:DeleteProvisionedModelThroughput": "pruning a provisioned throughput",
@@ -80,6 +79,7 @@ def test_a_full_lifecycle_calls_exactly_what_each_role_is_granted(
     first = estate.apply()
     assert first.report is not None
     assert first.report.succeeded
+    estate.advance(SOAK_SECONDS)  # staging has served v2, verified, for prod's soak time
     estate.edit("environments/prod.yaml", "      version: v1\n", "      version: v2\n")  # repoint in place
     bumped = estate.apply()
     assert bumped.report is not None

@@ -11,7 +11,8 @@ from reconciler.cli import main
 from reconciler.sandbox.seed import EVALUATION_COMPLETED, EVALUATION_OTHER_MODEL, EVALUATION_RUNNING
 from tests.apply.support import Estate, make_estate
 
-V2_EVIDENCE = 'approvedOn: "2026-10-02"'
+# The example's v2 names its Completed evaluation job; the tests put other jobs in its place.
+V2_JOB = f"evaluationJobArn: {EVALUATION_COMPLETED}"
 
 
 @pytest.fixture
@@ -28,9 +29,7 @@ def plan(estate: Estate, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 
 
 def record_job(estate: Estate, arn: str) -> None:
-    estate.edit(
-        "models/financial-analyst.yaml", V2_EVIDENCE, f'{V2_EVIDENCE}\n        evaluationJobArn: "{arn}"'
-    )
+    estate.edit("models/financial-analyst.yaml", V2_JOB, f'evaluationJobArn: "{arn}"')
 
 
 def test_a_completed_evaluation_of_the_version_passes(

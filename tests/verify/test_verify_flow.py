@@ -58,9 +58,9 @@ def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Estate:
         sandbox.update_settings(
             time_scale=0.0, copy_job_seconds=0, throughput_seconds=0, deployment_seconds=0
         )
-    estate.edit(
-        "environments/prod.yaml", "promotedFrom: staging ", "promotedFrom: {environment: staging, soak: 24h} "
-    )
+    # The example's prod already declares promotedFrom: {environment: staging, soak: 24h}.
+    prod = (estate.root / "environments" / "prod.yaml").read_text()
+    assert "      environment: staging\n      soak: 24h\n" in prod
     staging = estate.root / "environments" / "staging.yaml"
     staging.write_text(without_verify(staging.read_text()) + STAGING_VERIFY)
     return estate
