@@ -317,10 +317,13 @@ def base_model_id(capacity: DesiredCapacity) -> str:
 
 def planned_verification(manifests: Manifests, plan_addresses: Iterable[str]) -> list[str]:
     """What apply will verify after this plan (the capacity it creates or repoints that has a spec.verify),
-    and each environment's soak rule: lines for `plan`'s text output."""
+    and the soak rule of each environment it changes: lines for `plan`'s text output (none for a plan
+    without changes)."""
     environments = {env.name: env for env in manifests.environments}
+    addresses = sorted(set(plan_addresses))
+    changed = {address.split("/", 1)[0] for address in addresses}
     lines = []
-    for address in sorted(set(plan_addresses)):
+    for address in addresses:
         parts = address.split("/")
         if len(parts) != 4 or parts[3] not in ("throughput", "deployment"):
             continue
@@ -339,7 +342,7 @@ def planned_verification(manifests: Manifests, plan_addresses: Iterable[str]) ->
         f"  {env.name} takes a version only after {env.policies.promoted_from} has served it, verified, for "
         f"{env.policies.soak}"
         for env in manifests.environments
-        if env.policies.soak
+        if env.policies.soak and env.name in changed
     ]
     if soaks:
         lines += ["Soak time (policies.promotedFrom.soak):", *soaks]
