@@ -99,11 +99,13 @@ def aws_clients(
     sandbox: bool,
     sandbox_dir: Path | None = None,
     read_only: bool = False,
+    invoke: bool = False,
 ) -> Iterator[AwsClients]:
     """Clients for every account the manifests declare (the sandbox's, or real AWS), open for the block;
-    `read_only`: roles assumed with the read-only session policy (AWS refuses every write)."""
+    `read_only`: roles assumed with the read-only session policy (AWS refuses every write); with `invoke`,
+    the verify session policy (those reads and bedrock:InvokeModel, still no write)."""
     from reconciler.aws.clients import AwsClients
-    from reconciler.aws.session_policy import READ_ONLY_SESSION_POLICY_JSON
+    from reconciler.aws.session_policy import READ_ONLY_SESSION_POLICY_JSON, VERIFY_SESSION_POLICY_JSON
 
     if sandbox and sandbox_dir is None:
         from reconciler.sandbox.estate import sandbox_directory
@@ -115,7 +117,9 @@ def aws_clients(
         backend = manifests.backend
         if backend.lock_account and backend.lock_role_arn:
             roles.setdefault(backend.lock_account, backend.lock_role_arn)
-        policy = READ_ONLY_SESSION_POLICY_JSON if read_only else None
+        policy = None
+        if read_only:
+            policy = VERIFY_SESSION_POLICY_JSON if invoke else READ_ONLY_SESSION_POLICY_JSON
         clients = AwsClients(session, roles, session_policy=policy)  # type: ignore[arg-type]
         clients.sandbox_dir = str(sandbox_dir) if sandbox else None
         yield clients

@@ -1,6 +1,7 @@
 """The I/O shell of `verify`: load the manifests, open clients, run every environment's `spec.verify`
 through its live capacity (reconciler/aws/verify.py). Read-only apart from the invocations themselves:
-it never tags, creates or changes anything (apply tags what passes)."""
+it never tags, creates or changes anything (apply tags what passes), and its roles are assumed with the
+verify session policy, so AWS would refuse a write."""
 
 from __future__ import annotations
 
@@ -26,5 +27,8 @@ def verify_estate(
         raise ReconcilerError(
             f"there is no environment '{environment}' in environments/; known: {', '.join(names)}"
         )
-    with aws_clients(manifests, root, sandbox=sandbox, sandbox_dir=sandbox_dir) as clients:
+    # Reads and invocations only: AWS itself refuses any write from these sessions (aws/session_policy.py).
+    with aws_clients(
+        manifests, root, sandbox=sandbox, sandbox_dir=sandbox_dir, read_only=True, invoke=True
+    ) as clients:
         return verify_capacity(clients, manifests, environment=environment, max_workers=max_workers)

@@ -131,7 +131,7 @@ class Simulation:
             params = decode_request(
                 service, operation, str(request.method), str(request.url), request.headers, request.body
             )
-            check_session_policy(account, access_key, f"{iam_prefix(service)}:{operation}")
+            check_session_policy(account, access_key, iam_action(service, operation))
             with self._random_lock:
                 throttled = self._random.random() < float(settings.get("throttle_rate", 0.0))
             rate = float(settings.get("throttle_requests_per_second", 0.0))
@@ -282,6 +282,14 @@ class SimulatorCpu:
 def iam_prefix(service: str) -> str:
     """The IAM action prefix of a botocore service: its signing name (service-quotas -> servicequotas)."""
     return str(botocore.session.get_session().get_service_model(service).signing_name)
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action a request is authorized as: its operation, except where AWS names another (Converse
+    needs bedrock:InvokeModel; aws/iam_grants.ACTION_OF cites the page)."""
+    from reconciler.aws.iam_grants import ACTION_OF
+
+    return f"{iam_prefix(service)}:{ACTION_OF.get((service, operation), operation)}"
 
 
 def _append_simulator_cpu() -> None:

@@ -18,6 +18,8 @@ from reconciler.aws.session_policy import (
     MAX_SESSION_POLICY_CHARACTERS,
     READ_ONLY_SESSION_POLICY,
     READ_ONLY_SESSION_POLICY_JSON,
+    VERIFY_SESSION_POLICY,
+    VERIFY_SESSION_POLICY_JSON,
 )
 from reconciler.cli import main
 from reconciler.sandbox.estate import SandboxEstate
@@ -171,3 +173,51 @@ def test_session_policy_evaluation_follows_iam() -> None:
     not_action = json.dumps({"Statement": [{"Effect": "Allow", "NotAction": "ram:*", "Resource": "*"}]})
     assert refusal(not_action, "bedrock:ListCustomModels") is None
     assert refusal(not_action, "ram:CreateResourceShare") is not None
+
+
+def test_the_verify_session_policy_adds_invocation_and_nothing_else() -> None:
+    assert len(VERIFY_SESSION_POLICY_JSON) <= MAX_SESSION_POLICY_CHARACTERS
+    assert json.loads(VERIFY_SESSION_POLICY_JSON) == VERIFY_SESSION_POLICY
+    assert refusal(VERIFY_SESSION_POLICY_JSON, "bedrock:InvokeModel") is None
+    assert refusal(VERIFY_SESSION_POLICY_JSON, "bedrock:GetProvisionedModelThroughput") is None
+    for action in (
+        "bedrock:TagResource",
+        "bedrock:UpdateProvisionedModelThroughput",
+        "ram:CreateResourceShare",
+    ):
+        assert refusal(VERIFY_SESSION_POLICY_JSON, action) is not None, action
+
+
+def test_verify_invokes_through_sessions_that_cannot_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`verify` (and the drift workflow's check) converses with the capacity, but a write from its own
+    clients is refused by AWS: the session policy, not our code, keeps it read-only."""
+    from reconciler import verifying
+
+    estate = make_estate(tmp_path)
+    estate.settings(time_scale=0.0, copy_job_seconds=0, throughput_seconds=0, deployment_seconds=0)
+    applied = estate.apply()
+    assert applied.report is not None
+    assert applied.report.succeeded
+    attempts: list[str] = []
+    original = verifying.verify_capacity
+
+    def verify_then_try_to_tag(clients: AwsClients, *args: Any, **kwargs: Any) -> Any:
+        result = original(clients, *args, **kwargs)
+        verified = next(v for v in result.results if v.capacity_arn is not None)
+        try:
+            clients.bedrock(verified.account, verified.region).tag_resource(
+                resourceARN=verified.capacity_arn, tags=[{"key": "written-by", "value": "verify"}]
+            )
+        except ClientError as error:
+            attempts.append(error.response["Error"]["Code"])
+        else:
+            attempts.append("WRITTEN")
+        return result
+
+    monkeypatch.setattr(verifying, "verify_capacity", verify_then_try_to_tag)
+    run = verifying.verify_estate(estate.root, sandbox=True, sandbox_dir=estate.sandbox_dir)
+    assert run.results
+    assert all(v.passed for v in run.results)  # Converse and InvokeModel went through
+    assert attempts == ["AccessDeniedException"]
