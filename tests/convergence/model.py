@@ -386,8 +386,9 @@ class Lifecycle:
                 if fault == "crash":
                     raise Crash(action.address)
                 if fault == "time":
-                    with self.sandbox() as estate:
-                        estate.advance(seconds)
+                    # The apply holds this process's one open estate: move its clock as the executor
+                    # does (opening a second estate here is refused, and ended the sequence instead).
+                    SandboxClock(self.sandbox_dir).sleep(seconds)
 
         settings: dict[str, Any] = {}
         if fault == "throttle":
