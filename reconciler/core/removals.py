@@ -74,7 +74,9 @@ def plan_removals(
             return False
 
     for scope, state in sorted(live.scopes.items()):
-        removable_capacity: dict[str, str] = {}  # model ARN served -> address of the capacity's removal
+        # capacity ARN -> address of its removal: a copy may go only once every capacity serving it goes
+        # (two throughputs can serve one copy: a resize's old one, kept for its commitment, and the new one)
+        removable_capacity: dict[str, str] = {}
         declared = capacity_by_scope.get(scope, set())
         for throughput in state.throughputs:
             if (
@@ -112,7 +114,7 @@ def plan_removals(
                 ),
             )
             if not blocked:
-                removable_capacity[throughput.model_arn] = address
+                removable_capacity[throughput.arn] = address
         for deployment in state.deployments:
             if deployment.name in declared or not is_managed(live.tags.get(deployment.arn)):
                 continue
@@ -136,7 +138,7 @@ def plan_removals(
                     (),
                 ),
             )
-            removable_capacity[deployment.model_arn] = address
+            removable_capacity[deployment.arn] = address
         _copies(
             state, scope, copies_by_scope.get(scope, set()), removable_capacity, repointed, keep_or_delete
         )
@@ -164,8 +166,8 @@ def _copies(
         for user_arn, name in [(t.arn, t.name) for t in users] + [(d.arn, d.name) for d in users_d]:
             if user_arn in repointed:
                 depends.append(repointed[user_arn])
-            elif model.arn in removable_capacity:
-                depends.append(removable_capacity[model.arn])
+            elif user_arn in removable_capacity:
+                depends.append(removable_capacity[user_arn])
             else:
                 blocked = f"capacity '{name}' still serves it"
         removal = Removal(

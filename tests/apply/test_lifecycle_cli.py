@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from botocore.retries.standard import ExponentialBackoff
 
 from reconciler.cli import main
@@ -282,3 +283,42 @@ def test_a_resized_throughput_is_the_one_verified(estate: Estate, capsys: pytest
     code, out, err = cli(capsys, "verify", "--sandbox", "--root", str(estate.root))
     assert code == 0, out + err
     assert_no_changes(estate, capsys)
+
+
+def test_a_copy_two_throughputs_serve_is_kept_while_one_of_them_is_committed(
+    estate: Estate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by the long convergence run (seed 10000959): a resize left a committed throughput next to its
+    successor, both serving one copy; pruning deleted the copy because one of the two could go, and AWS
+    refused (ConflictException: capacity still served it). The copy waits for both."""
+    converge(estate, capsys)
+    root = str(estate.root)
+    staging = estate.root / "environments" / "staging.yaml"
+    document = yaml.safe_load(staging.read_text())
+    document["spec"].get("policies", {}).pop("allowedCommitments", None)
+    pin = next(p for p in document["spec"]["models"] if p["name"] == "financial-analyst")
+    for commitment in ("OneMonth", "none"):  # leaves the OneMonth one (committed) next to a new one
+        pin["capacity"]["commitment"] = commitment
+        staging.write_text(yaml.safe_dump(document))
+        converge(estate, capsys)
+    east = estate.state()["bedrock"]["444455556666/us-east-1"]["throughputs"].values()
+    ours = sorted(t["name"] for t in east if t["name"].startswith("staging-"))
+    assert ours == ["staging-financial-analyst", "staging-financial-analyst-1u-onemonth"]
+    document["spec"]["models"].remove(pin)
+    document["spec"].get("verify", {}).pop("financial-analyst", None)
+    staging.write_text(yaml.safe_dump(document))
+    # prod takes only what staging runs: not the rule this test is about
+    prod = estate.root / "environments" / "prod.yaml"
+    prod_document = yaml.safe_load(prod.read_text())
+    prod_document["spec"]["policies"].pop("promotedFrom")
+    prod.write_text(yaml.safe_dump(prod_document))
+    converge(estate, capsys, "--prune")  # exit 1 (ConflictException) when the copy went too early
+    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "-detailed-exitcode")
+    assert code == 2
+    assert "capacity 'staging-financial-analyst-1u-onemonth' still serves it" in out
+    cli(capsys, "sandbox", "--root", root, "advance", str(40 * 86400))
+    converge(estate, capsys, "--prune")
+    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "--prune", "-detailed-exitcode")
+    assert code == 0, out
+    east = estate.state()["bedrock"]["444455556666/us-east-1"]["throughputs"].values()
+    assert [t["name"] for t in east] == ["manual-experiment"]  # not ours: never touched

@@ -86,6 +86,10 @@ def test_from_a_finished_fine_tuning_job_to_prod(repo: Path, capsys: pytest.Capt
     code, out, err = _run(capsys, "apply", "--sandbox", "--root", root, str(repo / "p.tfplan"))
     assert code == 0, out + err
 
+    # prod takes what staging has served, verified, for 24h (its soak): stop the fast clock, then let a day
+    # pass (how long the apply itself took in simulated time depends on the machine's load).
+    assert _run(capsys, "sandbox", "set", "time_scale=0", "--root", root)[0] == 0
+    assert _run(capsys, "sandbox", "advance", "86400", "--root", root)[0] == 0
     stages = _status(capsys, repo)
     assert stages["staging"]["version"] == "v3"
     assert "v3" in stages["prod"]["eligible"]
