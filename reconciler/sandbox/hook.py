@@ -33,7 +33,7 @@ from moto.iam.models import get_account_id_from
 from reconciler.sandbox import clock
 from reconciler.sandbox.api import Call, Handler, SimulatedError
 from reconciler.sandbox.moto_state import SERVICES, MotoSync
-from reconciler.sandbox.restjson import decode_request, encode_error, encode_response
+from reconciler.sandbox.restjson import decode_request, encode_error, encode_response, service_model
 from reconciler.sandbox.session_policies import caller_principal, check_session_policy
 from reconciler.sandbox.shapes import request_problems, response_problems, validation_message
 from reconciler.sandbox.statefile import StateFile
@@ -281,7 +281,7 @@ class SimulatorCpu:
 @functools.cache
 def iam_prefix(service: str) -> str:
     """The IAM action prefix of a botocore service: its signing name (service-quotas -> servicequotas)."""
-    return str(botocore.session.get_session().get_service_model(service).signing_name)
+    return str(service_model(service).signing_name)
 
 
 def iam_action(service: str, operation: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -17,10 +18,20 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
 
+_MODELS: dict[str, ServiceModel] = {}
+_MODELS_LOCK = threading.Lock()
 
-@cache
+
 def service_model(service: str) -> ServiceModel:
-    return botocore.session.get_session().get_service_model(service)
+    """botocore's model of `service`, loaded once per process. Under a lock: a plan's 32 first calls arrive
+    together, and each would otherwise load (and parse) the same JSON model."""
+    model = _MODELS.get(service)
+    if model is None:
+        with _MODELS_LOCK:
+            model = _MODELS.get(service)
+            if model is None:
+                model = _MODELS[service] = botocore.session.get_session().get_service_model(service)
+    return model
 
 
 def operation_model(service: str, operation: str) -> OperationModel:
