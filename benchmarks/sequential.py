@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from reconciler.sandbox.estate import SandboxEstate
+from reconciler.sandbox.remote import remote_session
 
 LISTINGS = (
     "list_custom_models",
@@ -23,12 +23,13 @@ PAGE_SIZE = 1000
 
 
 def read_sequentially(
-    sandbox_dir: Path, regions_by_role: Mapping[str, Sequence[str]]
+    server_socket: Path, regions_by_role: Mapping[str, Sequence[str]]
 ) -> tuple[float, int, int]:
-    """Wall seconds, API calls, account-Regions read; `regions_by_role` maps role ARN -> Regions."""
+    """Wall seconds, API calls, account-Regions read from the sandbox server at `server_socket` (the one
+    the plan is measured against); `regions_by_role` maps role ARN -> Regions."""
     calls = scopes = 0
-    with SandboxEstate.open(sandbox_dir) as estate:
-        sts = estate.session().client("sts")
+    with remote_session(server_socket) as base:
+        sts = base.client("sts")
         started = time.perf_counter()
         for role_arn, regions in regions_by_role.items():
             credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="baseline")["Credentials"]

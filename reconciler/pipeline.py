@@ -56,6 +56,13 @@ class PlanResult:
 def aws_base_session(*, sandbox: bool, sandbox_dir: Path | None = None) -> Iterator[object]:
     """A boto3 Session for the base credentials: the sandbox's, or the normal AWS credential chain."""
     if sandbox:
+        from reconciler.sandbox.remote import configured_server, remote_session
+
+        server = configured_server()
+        if server is not None:  # the sandbox answers from a process of its own (sandbox/server.py)
+            with remote_session(server) as session:
+                yield session
+            return
         import boto3  # the client's own import, before the simulator's start-up is timed
 
         started = time.thread_time()

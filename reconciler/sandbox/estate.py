@@ -19,11 +19,10 @@ from reconciler.sandbox import clock
 from reconciler.sandbox.hook import RecordedRequest, Simulation, activate
 from reconciler.sandbox.settings import DEFAULT_SETTINGS, setting_problem
 from reconciler.sandbox.statefile import State, StateFile
+from reconciler.sandbox.wire import BASE_ACCESS_KEY
 
 DIRECTORY_ENV_VAR = "BEDROCK_GITOPS_SANDBOX_DIR"
 RECORD_ENV_VAR = "BEDROCK_GITOPS_SANDBOX_RECORD"
-# The base credentials belong to the organization's management (tooling) account in moto.
-BASE_ACCESS_KEY = "testing"
 MANAGEMENT_ACCOUNT = "123456789012"
 LOCK_TABLE = "bedrock-gitops-locks"
 LOCK_REGION = "us-east-1"

@@ -27,7 +27,6 @@ import botocore.handlers
 import botocore.session
 import moto  # noqa: F401  (registers moto's before-send stubber first, so ours can be put ahead of it)
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from botocore.exceptions import BotoCoreError
 from moto.iam.models import get_account_id_from
 
 from reconciler.sandbox import clock
@@ -38,6 +37,7 @@ from reconciler.sandbox.session_policies import caller_principal, check_session_
 from reconciler.sandbox.shapes import request_problems, response_problems, validation_message
 from reconciler.sandbox.statefile import StateFile
 from reconciler.sandbox.throttling import RequestBuckets
+from reconciler.sandbox.wire import RawBody, SimulatedUnreachableError
 
 SIMULATED_SERVICES = frozenset({"bedrock", "bedrock-runtime", "ram", "organizations", "service-quotas"})
 # Answered by moto, with their state kept in the sandbox's document (moto_state.py).
@@ -46,13 +46,6 @@ _CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
 # Never change state: the document is not saved (InvokeModel and Converse only read the capacity).
 STATUS_READS = frozenset({"GetModelCopyJob", "GetProvisionedModelThroughput", "GetCustomModelDeployment"})
 READ_ONLY_PREFIXES = ("List", "Get", "Describe", "InvokeModel", "Converse")
-
-
-class SimulatedUnreachableError(BotoCoreError):
-    """An account set unreachable in the sandbox. Like botocore's EndpointConnectionError, but not retried:
-    a real unreachable endpoint costs every retry's backoff, which would only slow the tests down."""
-
-    fmt = "Could not connect to the endpoint URL: {endpoint_url} (sandbox setting unreachable_accounts)"
 
 
 @dataclass(frozen=True)
@@ -73,20 +66,6 @@ class RecordedRequest:
             "params": json.loads(json.dumps(self.params, default=str)),
             "error": self.error,
         }
-
-
-class _RawBody:
-    """What botocore reads an HTTP response body from."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Any:
-        yield self._body
-
-    def read(self, *_: Any, **__: Any) -> bytes:
-        body, self._body = self._body, b""
-        return body
 
 
 @dataclass
@@ -314,7 +293,7 @@ def _response(
     if date is not None:
         headers = {**headers, "Date": format_datetime(date.astimezone(UTC), usegmt=True)}
     # botocore reads headers as a mapping; moto answers with a plain dict too.
-    return AWSResponse(url, status, headers, _RawBody(body))  # type: ignore[arg-type]
+    return AWSResponse(url, status, headers, RawBody(body))  # type: ignore[arg-type]
 
 
 _active: Simulation | None = None

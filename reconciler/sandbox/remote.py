@@ -1,0 +1,124 @@
+"""The client side of a sandbox server (server.py): botocore's requests go to it over a Unix socket.
+
+Installed as botocore's first `before-send` handler while a remote sandbox is open, it answers every
+request (any service), so nothing leaves for the network, as with the in-process sandbox. Each thread
+keeps its own connection: calls in flight are as many as threads, as over HTTP.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.handlers
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+
+from reconciler.errors import ReconcilerError
+from reconciler.sandbox.wire import (
+    BASE_ACCESS_KEY,
+    SimulatedUnreachableError,
+    read_frame,
+    request_frame,
+    response,
+    write_frame,
+)
+
+SERVER_ENV_VAR = "BEDROCK_GITOPS_SANDBOX_SERVER"
+
+
+class SandboxServerBug(RuntimeError):
+    """The server failed answering (a bug of the simulation): its traceback is the message."""
+
+
+class _Remote:
+    def __init__(self, socket_path: Path) -> None:
+        self.socket_path = socket_path
+        self._local = threading.local()
+        self._streams: list[Any] = []
+        self._lock = threading.Lock()
+
+    def connect(self) -> Any:
+        """This thread's connection (made on its first call): a buffered binary stream."""
+        stream = getattr(self._local, "stream", None)
+        if stream is None:
+            connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            connection.connect(str(self.socket_path))
+            stream = self._local.stream = connection.makefile("rwb")
+            with self._lock:
+                self._streams.append(stream)
+        return stream
+
+    def answer(self, event_name: str, request: AWSPreparedRequest) -> AWSResponse:
+        stream = self.connect()
+        write_frame(stream, *request_frame(event_name, request))
+        frame = read_frame(stream)
+        if frame is None:
+            raise ConnectionError(f"the sandbox server at {self.socket_path} closed the connection")
+        head, body = frame
+        if "unreachable" in head:
+            raise SimulatedUnreachableError(endpoint_url=head["unreachable"])
+        if "bug" in head:
+            raise SandboxServerBug(head["bug"])
+        return response(str(request.url), int(head["status"]), head["headers"], body)
+
+    def close(self) -> None:
+        with self._lock:
+            for stream in self._streams:
+                stream.close()
+            self._streams.clear()
+
+
+_open: _Remote | None = None
+_open_lock = threading.Lock()
+
+
+def _before_send(request: AWSPreparedRequest, event_name: str = "", **_: Any) -> AWSResponse | None:
+    remote = _open
+    return None if remote is None else remote.answer(event_name, request)
+
+
+def _install() -> None:
+    handlers = botocore.handlers.BUILTIN_HANDLERS
+    if not any(entry[1] is _before_send for entry in handlers):
+        handlers.insert(0, ("before-send", _before_send))
+
+
+def configured_server() -> Path | None:
+    value = os.environ.get(SERVER_ENV_VAR)
+    return Path(value) if value else None
+
+
+@contextlib.contextmanager
+def remote_session(socket_path: Path, region: str = "us-east-1") -> Iterator[boto3.Session]:
+    """A boto3 Session with the sandbox's base credentials whose requests the server at `socket_path`
+    answers (sessions and clients made from it, or from any botocore session, while this is open)."""
+    global _open  # noqa: PLW0603  (botocore's built-in handlers are process-wide)
+    remote = _Remote(socket_path)
+    try:
+        remote.connect()
+    except OSError as error:
+        raise ReconcilerError(
+            f"no sandbox server answers at {socket_path} ({error.strerror or error}): start one with "
+            f"`python -m reconciler.sandbox.server SANDBOX_DIR {socket_path}`, or unset {SERVER_ENV_VAR} "
+            "to simulate in this process"
+        ) from error
+    _install()
+    with _open_lock:
+        if _open is not None:
+            remote.close()
+            raise RuntimeError("a remote sandbox is already open in this process")
+        _open = remote
+    try:
+        yield boto3.Session(
+            aws_access_key_id=BASE_ACCESS_KEY, aws_secret_access_key=BASE_ACCESS_KEY, region_name=region
+        )
+    finally:
+        with _open_lock:
+            _open = None
+        remote.close()
