@@ -47,19 +47,20 @@ class MotoService:
     refuse: Callable[[str, dict[str, Any]], SimulatedError | None] = lambda _operation, _params: None
 
 
-# -- KMS ----------------------------------------------------------------------------------------------------
-
-
-def _kms_backends() -> list[tuple[str, str, Any]]:
+def _regional_backends(backends: Any) -> list[tuple[str, str, Any]]:
+    """(account, region, backend) for each backend moto has made so far of a service's backend dict."""
     return [
         (account, region, backend)
-        for account, regions in list(kms_backends.items())
+        for account, regions in list(backends.items())
         for region, backend in list(regions.items())
     ]
 
 
+# -- KMS ----------------------------------------------------------------------------------------------------
+
+
 def _load_kms(part: dict[str, Any]) -> None:
-    for _, _, backend in _kms_backends():
+    for _, _, backend in _regional_backends(kms_backends):
         backend.keys.clear()
     for scope, keys in part.items():
         account, region = scope.split("/", 1)
@@ -95,7 +96,7 @@ def _load_kms(part: dict[str, Any]) -> None:
 
 def _dump_kms() -> dict[str, Any]:
     part: dict[str, Any] = {}
-    for account, region, backend in _kms_backends():
+    for account, region, backend in _regional_backends(kms_backends):
         for key_id, key in backend.keys.items():
             grants = [
                 {
@@ -119,16 +120,8 @@ def _dump_kms() -> dict[str, Any]:
 # -- DynamoDB -----------------------------------------------------------------------------------------------
 
 
-def _dynamodb_backends() -> list[tuple[str, str, Any]]:
-    return [
-        (account, region, backend)
-        for account, regions in list(dynamodb_backends.items())
-        for region, backend in list(regions.items())
-    ]
-
-
 def _load_dynamodb(part: dict[str, Any]) -> None:
-    for _, _, backend in _dynamodb_backends():
+    for _, _, backend in _regional_backends(dynamodb_backends):
         backend.tables.clear()
     for scope, tables in part.items():
         account, region = scope.split("/", 1)
@@ -155,7 +148,7 @@ def _load_dynamodb(part: dict[str, Any]) -> None:
 
 def _dump_dynamodb() -> dict[str, Any]:
     part: dict[str, Any] = {}
-    for account, region, backend in _dynamodb_backends():
+    for account, region, backend in _regional_backends(dynamodb_backends):
         for name, table in backend.tables.items():
             items = {
                 str(item.attrs[table.hash_key_attr].value): item.to_json()["Attributes"]
