@@ -42,8 +42,9 @@ def scopes_to_read(manifests: Manifests, environments: tuple[str, ...] = ()) -> 
         # Reading the source scope's models also tells whether each version's ARN really exists.
         want(Scope(model.source_account, model.source_region), bedrock=True, shares=True)
     reads: dict[Scope, ScopeRead] = {}
+    roles = manifests.roles_by_account()
     for scope, (bedrock, shares, invitations) in sorted(flags.items()):
-        role = manifests.role_for_account(scope.account)
+        role = roles.get(scope.account)
         # The loader guarantees a role for every account it accepts.
         assert role is not None, f"no role for account {scope.account}"
         reads[scope] = ScopeRead(scope, role, bedrock, shares, invitations)

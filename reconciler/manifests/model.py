@@ -164,10 +164,11 @@ class Manifests:
         return next((m for m in self.models if m.name == name), None)
 
     def role_for_account(self, account_id: str) -> str | None:
-        for env in self.environments:
-            if env.account_id == account_id:
-                return env.role_arn
-        for model in self.models:
-            if model.source_account == account_id and model.source_role_arn:
-                return model.source_role_arn
-        return None
+        return self.roles_by_account().get(account_id)
+
+    def roles_by_account(self) -> dict[str, str]:
+        """The role to assume in each account: its environment's, else a model's source role. Built once per
+        question over the whole estate (a lookup per account-Region would be quadratic in the accounts)."""
+        roles = {m.source_account: m.source_role_arn for m in reversed(self.models) if m.source_role_arn}
+        roles.update({e.account_id: e.role_arn for e in reversed(self.environments)})
+        return roles

@@ -261,3 +261,19 @@ def test_source_account_without_role(repo: Path) -> None:
     (repo / "environments/dev.yaml").unlink()
     errors = errors_of(repo)
     assert any("no IAM role to assume in the source account 111122223333" in e for e in errors), errors
+
+
+def test_the_role_of_each_account(repo: Path) -> None:
+    """An account's environment names its role, ahead of a model's spec.source.roleArn in that account."""
+    manifests = load_manifests(repo)
+    expected = {e.account_id: e.role_arn for e in manifests.environments}
+    assert manifests.roles_by_account() == expected
+    assert manifests.role_for_account("777788889999") == expected["777788889999"]
+    assert manifests.role_for_account("999999999999") is None
+
+    source_role = "arn:aws:iam::111122223333:role/model-owner"
+    for name in ("models/support-summarizer.yaml", "models/financial-analyst.yaml"):
+        edit(repo, name, "region: us-east-1\n", f"region: us-east-1\n    roleArn: {source_role}\n")
+    manifests = load_manifests(repo)
+    assert {m.source_role_arn for m in manifests.models} == {source_role}
+    assert manifests.roles_by_account() == expected
