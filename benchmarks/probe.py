@@ -91,20 +91,21 @@ def main(argv: list[str]) -> int:
     if argv[4:5] == ["--shard"]:
         out.write_text(json.dumps(_shard(root, sandbox_dir, workers, parse_shard(argv[5]), Path(argv[6]))))
         return 0
-    if argv[4:5] == ["--merge"]:
-        files = [Path(f) for f in argv[5:]]
+    merging = argv[4:5] == ["--merge"]
+    files = [Path(f) for f in argv[5:]] if merging else []
+    if merging:
         result = merge_plan(root, files, sandbox=True, sandbox_dir=sandbox_dir, max_workers=workers)
-        # The merge's own calls (preflight), not the shards' it adds to the plan's counts.
-        shards = merged_counts(load_shard(f) for f in files)
-        result = dataclasses.replace(
-            result, call_counts={k: v - shards.get(k, 0) for k, v in result.call_counts.items()}
-        )
     else:
         result = make_plan(root, sandbox=True, sandbox_dir=sandbox_dir, max_workers=workers)
     wall = _since_launch()
     # Every thread of this process, from the interpreter's start-up to the plan, plus any child process
     # the plan waited for.
     cpu = time.process_time() + _cpu_seconds(resource.RUSAGE_CHILDREN)
+    if merging:  # the merge's own calls (preflight), not the shards' it adds to the plan's counts
+        shards = merged_counts(load_shard(f) for f in files)
+        result = dataclasses.replace(
+            result, call_counts={k: v - shards.get(k, 0) for k, v in result.call_counts.items()}
+        )
     severities: dict[str, int] = {}
     for finding in result.plan.findings:
         severities[finding.severity] = severities.get(finding.severity, 0) + 1

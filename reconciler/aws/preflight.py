@@ -17,7 +17,7 @@ A check that cannot be made (access denied, unreachable) is a warning naming wha
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.aws.clients import AwsClients
@@ -46,6 +46,13 @@ class Preflight:
     desired: DesiredState
     live: LiveState
     plan: Plan
+    # account -> its environment (the first declaring it), built once: the checks ask per copy and capacity.
+    _environments: dict[str, Environment] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._environments = {}
+        for environment in self.manifests.environments:
+            self._environments.setdefault(environment.account_id, environment)
 
     def run(self) -> list[Finding]:
         findings: list[Finding] = []
@@ -60,7 +67,7 @@ class Preflight:
     # -- locating ------------------------------------------------------------------------------------------
 
     def environment_of(self, account: str) -> Environment | None:
-        return next((e for e in self.manifests.environments if e.account_id == account), None)
+        return self._environments.get(account)
 
     def account_where(self, account: str) -> tuple[Location, str | None]:
         environment = self.environment_of(account)
