@@ -67,6 +67,15 @@ class _Remote:
             raise SandboxServerBug(head["bug"])
         return response(str(request.url), int(head["status"]), head["headers"], body)
 
+    def now(self) -> float:
+        """The simulated clock, as a POSIX timestamp."""
+        stream = self.connect()
+        write_frame(stream, {"now": True}, b"")
+        frame = read_frame(stream)
+        if frame is None:
+            raise ConnectionError(f"the sandbox server at {self.socket_path} closed the connection")
+        return float(frame[0]["now"])
+
     def close(self) -> None:
         with self._lock:
             for stream in self._streams:
@@ -87,6 +96,12 @@ def _install() -> None:
     handlers = botocore.handlers.BUILTIN_HANDLERS
     if not any(entry[1] is _before_send for entry in handlers):
         handlers.insert(0, ("before-send", _before_send))
+
+
+def remote_now() -> float | None:
+    """The open remote sandbox's simulated time (POSIX seconds), None when none is open."""
+    remote = _open
+    return None if remote is None else remote.now()
 
 
 def configured_server() -> Path | None:

@@ -20,7 +20,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import botocore.handlers
 
@@ -52,6 +52,10 @@ class _Connection(socketserver.StreamRequestHandler):
             if frame is None:
                 return
             head, body = frame
+            if "now" in head:  # the simulated clock (pipeline.aws_now), not an AWS request
+                estate = cast(_Server, self.server).estate
+                write_frame(self.wfile, {"now": estate.now().timestamp()}, b"")
+                continue
             request = request_from_frame(head, body)
             try:
                 response = answer(request=request, event_name=head["event"])
@@ -70,12 +74,14 @@ class _Connection(socketserver.StreamRequestHandler):
 
 class _Server(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
+    estate: SandboxEstate
 
 
 def serve(directory: Path, socket_path: Path, ready: threading.Event | None = None) -> None:
     """Serve until `shutdown` (SIGTERM/SIGINT when run as a program)."""
     socket_path.unlink(missing_ok=True)
-    with SandboxEstate.open(directory), _Server(str(socket_path), _Connection) as server:
+    with SandboxEstate.open(directory) as estate, _Server(str(socket_path), _Connection) as server:
+        server.estate = estate
         _serving.append(server)
         if ready is not None:
             ready.set()

@@ -16,7 +16,7 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.sandbox.estate import DIRECTORY_ENV_VAR, SandboxEstate
-from reconciler.sandbox.remote import SERVER_ENV_VAR
+from reconciler.sandbox.remote import SERVER_ENV_VAR, remote_now, remote_session
 
 REPO = Path(__file__).resolve().parents[2]
 PROD = "777788889999"
@@ -124,3 +124,13 @@ def test_a_missing_server_is_a_clear_error(
     assert "no sandbox server answers at" in err
     assert "nobody.sock" in err
     assert "Traceback" not in err
+
+
+def test_the_plan_reads_the_simulated_clock_from_the_server(served: Server) -> None:
+    with SandboxEstate.open(served.directory) as estate:
+        estate.update_settings(time_scale=0.0)
+        simulated = estate.advance(36 * 3600)  # well away from the local clock
+    served.start()
+    with remote_session(served.socket_path):
+        assert remote_now() == simulated.timestamp()
+    assert remote_now() is None  # closed: the in-process sandbox's clock again
