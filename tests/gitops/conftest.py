@@ -1,4 +1,5 @@
-"""Fixtures for the GitOps tests: a local GitHub API stand-in, the Actions environment, a manifests repo."""
+"""Fixtures for the GitOps tests: a local GitHub API stand-in, the Actions environment, a manifests repo and
+its sandbox, and the apply step run against that sandbox."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ from typing import Any
 
 import pytest
 
+from reconciler.applying import ApplyRequest, apply
+from reconciler.aws.executor import ExecutionOptions
+from reconciler.ci.actions_env import ActionsRun
+from reconciler.ci.merge import Applier, apply_merged
 from reconciler.github.api import GitHub
+from reconciler.sandbox.clock import SandboxClock
+from reconciler.sandbox.estate import SandboxEstate
 from tests.gitops.fake_github import TOKEN, FakeState, serve
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,6 +45,46 @@ def manifests_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(tmp_path / "sandbox"))
     monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
     return root
+
+
+@pytest.fixture
+def sandbox_dir(manifests_repo: Path, tmp_path: Path) -> Path:
+    """The manifests repo's sandbox (BEDROCK_GITOPS_SANDBOX_DIR), its clock frozen: only the executor's
+    clock moves it, so nothing waits in real time."""
+    directory = tmp_path / "sandbox"
+    with SandboxEstate.open(directory) as estate:
+        estate.update_settings(time_scale=0.0)
+    return directory
+
+
+def sandbox_applier(root: Path, sandbox_dir: Path, calls: list[Path]) -> Applier:
+    """`bedrock-gitops apply PLANFILE` against the sandbox; each plan file it is given goes to `calls`."""
+
+    def run(plan_file: Path, report: Path) -> int:
+        calls.append(plan_file)
+        result = apply(
+            ApplyRequest(
+                root=root,
+                sandbox=True,
+                sandbox_dir=sandbox_dir,
+                planfile=plan_file,
+                report_path=report,
+                options=ExecutionOptions(max_workers=8, poll_seconds=300),
+            ),
+            confirm=lambda _plan: True,
+            clock=SandboxClock(sandbox_dir),
+        )
+        return 0 if result.report is not None and result.report.succeeded else 1
+
+    return run
+
+
+def apply_merged_in_sandbox(root: Path, sandbox_dir: Path, workdir: Path) -> tuple[int, list[Path]]:
+    """`ci apply-merged` for the run the environment describes: the exit code and the plan files applied."""
+    calls: list[Path] = []
+    applier = sandbox_applier(root, sandbox_dir, calls)
+    code = apply_merged(ActionsRun.from_environment(), root, workdir, sandbox=True, applier=applier)
+    return code, calls
 
 
 ActionsEnv = Callable[..., Path]

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import re
 import threading
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from reconciler.ci.reviewed import artifact_name
 
 TOKEN = "test-token"
 BOT = "github-actions[bot]"
@@ -53,8 +57,72 @@ class FakeState:
         self.comments.setdefault(number, []).append(comment)
         return comment
 
+    def comment_bodies(self, number: int) -> list[str]:
+        return [c["body"] for c in self.comments.get(number, [])]
+
     def writes(self) -> list[tuple[str, str]]:
         return [(m, p) for m, p, _ in self.requests if m != "GET"]
+
+    def add_reviewed_plan(
+        self,
+        number: int,
+        head: str,
+        plan: str,
+        *,
+        run_id: int,
+        artifact_id: int,
+        created_at: str = "2026-11-25T08:00:00Z",
+        **run: Any,
+    ) -> None:
+        """What the plan workflow leaves for pull request `number` at commit `head`: its run of plan.yml
+        (`run` overrides what plan_run says of it) and the run's artifact holding `plan` as plan.json, zipped,
+        created at `created_at`."""
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as bundle:
+            bundle.writestr("plan.json", plan)
+        self.blobs[str(artifact_id)] = archive.getvalue()
+        self.artifacts.append(
+            {
+                "id": artifact_id,
+                "name": artifact_name(number),
+                "expired": False,
+                "created_at": created_at,
+                "archive_download_url": f"/repos/{self.repository}/actions/artifacts/{artifact_id}/zip",
+                "workflow_run": {"id": run_id, "head_sha": head},
+            }
+        )
+        self.workflow_runs.append(plan_run(run_id, head, **run))
+
+    def add_merge(self, number: int, merge_sha: str, files: list[str], merged_at: str, head: str) -> None:
+        """Pull request `number` (last commit `head`, changing `files`) merged into main as `merge_sha`."""
+        self.pulls_by_commit[merge_sha] = [
+            {
+                "number": number,
+                "title": f"change {number}",
+                "merged_at": merged_at,
+                "head": {"sha": head},
+                "base": {"ref": "main"},
+            }
+        ]
+        self.pull_files[number] = files
+        self.history.append(merge_sha)
+
+
+def plan_run(run_id: int, head: str, **fields: Any) -> dict[str, Any]:
+    """A run of the plan workflow (plan.yml) for a pull request of this repository, as GitHub lists it."""
+    return {
+        "id": run_id,
+        "path": ".github/workflows/plan.yml",
+        "html_url": f"https://github.example/acme/models/actions/runs/{run_id}",
+        "head_sha": head,
+        "head_branch": "change",
+        "event": "pull_request",
+        "status": "completed",
+        "conclusion": "success",
+        "created_at": "2026-11-25T07:59:00Z",
+        "head_repository": {"full_name": "acme/models"},
+        **fields,
+    }
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -3,40 +3,21 @@ HTTP server for the GitHub API."""
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from reconciler.applying import ApplyRequest, apply
-from reconciler.aws.executor import ExecutionOptions
 from reconciler.ci.actions_env import ActionsRun
-from reconciler.ci.merge import Applier, apply_merged
-from reconciler.ci.reviewed import artifact_name
+from reconciler.ci.merge import apply_merged
 from reconciler.cli import main
 from reconciler.pipeline import make_plan
-from reconciler.sandbox.clock import SandboxClock
 from reconciler.sandbox.estate import SandboxEstate
-from tests.gitops.conftest import ActionsEnv, pull_request_event
+from tests.gitops.conftest import ActionsEnv, apply_merged_in_sandbox, pull_request_event, sandbox_applier
 from tests.gitops.fake_github import FakeState
 
 HEAD = "feed" * 10
 MERGE = "beef" * 10
-
-
-@pytest.fixture
-def sandbox_dir(manifests_repo: Path, tmp_path: Path) -> Path:
-    directory = tmp_path / "sandbox"
-    with SandboxEstate.open(directory) as estate:
-        estate.update_settings(time_scale=0.0)  # only the executor's clock moves it: no real waiting
-    return directory
-
-
-def _bodies(state: FakeState, number: int) -> list[str]:
-    return [c["body"] for c in state.comments.get(number, [])]
 
 
 def test_plan_pr_posts_the_plan_then_updates_the_same_comment(
@@ -50,7 +31,7 @@ def test_plan_pr_posts_the_plan_then_updates_the_same_comment(
     summary = actions_env("pull_request", pull_request_event(12, "acme/models"))
     argv = ["ci", "plan-pr", "--sandbox", "--root", str(manifests_repo), "-out", str(tmp_path / "plan.json")]
     assert main(argv) == 0
-    (first,) = _bodies(state, 12)
+    (first,) = state.comment_bodies(12)
     assert first.startswith("<!-- bedrock-gitops:plan part=1 -->")
     assert "| prod |" in first
     assert "https://github.example/acme/models/actions/runs/4242" in first
@@ -60,7 +41,7 @@ def test_plan_pr_posts_the_plan_then_updates_the_same_comment(
     prod = manifests_repo / "environments" / "staging.yaml"
     prod.write_text(prod.read_text().replace("modelUnits: 1", "modelUnits: 2", 1))
     assert main(argv) == 0
-    (second,) = _bodies(state, 12)
+    (second,) = state.comment_bodies(12)
     assert second != first
     assert [m for m, _ in state.writes()] == ["POST", "PATCH"]
 
@@ -74,7 +55,7 @@ def test_manifest_errors_are_posted_instead_of_a_plan(
     prod.write_text(prod.read_text().replace("version: v1", "version: v9<img>"))
     code = main(["ci", "plan-pr", "--sandbox", "--root", str(manifests_repo), "-out", str(tmp_path / "p")])
     assert code == 1
-    (body,) = _bodies(state, 12)
+    (body,) = state.comment_bodies(12)
     assert "the manifests have errors" in body
     assert "environments/prod.yaml" in body
 
@@ -85,7 +66,7 @@ def test_a_fork_pr_gets_a_notice_and_no_plan(
     state, _ = fake_github
     actions_env("pull_request_target", pull_request_event(13, "mallory/models<img src=x>"))
     assert main(["ci", "fork-notice"]) == 0
-    (body,) = _bodies(state, 13)
+    (body,) = state.comment_bodies(13)
     assert body.startswith("<!-- bedrock-gitops:plan part=1 -->")
     assert "comes from a fork" in body
     assert "no AWS credentials" in body
@@ -100,72 +81,18 @@ def test_a_pr_from_the_repository_itself_gets_no_fork_notice(
     state, _ = fake_github
     actions_env("pull_request_target", pull_request_event(14, "acme/models"))
     assert main(["ci", "fork-notice"]) == 0
-    assert _bodies(state, 14) == []
+    assert state.comment_bodies(14) == []
     assert ActionsRun.from_environment().is_fork is False
 
 
-def _sandbox_applier(root: Path, sandbox_dir: Path, calls: list[Path]) -> Applier:
-    def run(plan_file: Path, report: Path) -> int:
-        calls.append(plan_file)
-        result = apply(
-            ApplyRequest(
-                root=root,
-                sandbox=True,
-                sandbox_dir=sandbox_dir,
-                planfile=plan_file,
-                report_path=report,
-                options=ExecutionOptions(max_workers=8, poll_seconds=300),
-            ),
-            confirm=lambda _plan: True,
-            clock=SandboxClock(sandbox_dir),
-        )
-        return 0 if result.report is not None and result.report.succeeded else 1
-
-    return run
-
-
-def plan_run(run_id: int, head: str, **fields: Any) -> dict[str, Any]:
-    """A run of the plan workflow (plan.yml) for a pull request of this repository, as GitHub lists it."""
-    return {
-        "id": run_id,
-        "path": ".github/workflows/plan.yml",
-        "html_url": f"https://github.example/acme/models/actions/runs/{run_id}",
-        "head_sha": head,
-        "head_branch": "change",
-        "event": "pull_request",
-        "status": "completed",
-        "conclusion": "success",
-        "created_at": "2026-11-25T07:59:00Z",
-        "head_repository": {"full_name": "acme/models"},
-        **fields,
-    }
-
-
 def _review(state: FakeState, root: Path, tmp_path: Path, number: int = 21, head: str = HEAD) -> None:
-    """What the plan workflow leaves behind for a PR: its plan as an artifact of the PR's head commit,
-    and the merged PR behind the merge commit."""
+    """What the plan workflow leaves behind for a PR: its plan as an artifact of its run for the PR's head
+    commit, and the merged PR behind the merge commit."""
     plan_file = tmp_path / "reviewed" / "plan.json"
     plan_file.parent.mkdir(exist_ok=True)
     assert main(["plan", "--sandbox", "--root", str(root), "-out", str(plan_file)]) == 0
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as bundle:
-        bundle.write(plan_file, "plan.json")
-    state.blobs["77"] = archive.getvalue()
-    state.artifacts.append(
-        {
-            "id": 77,
-            "name": artifact_name(number),
-            "expired": False,
-            "created_at": "2026-11-25T08:00:00Z",
-            "archive_download_url": f"/repos/{state.repository}/actions/artifacts/77/zip",
-            "workflow_run": {"id": 1, "head_sha": head},
-        }
-    )
-    state.workflow_runs.append(plan_run(1, head))
-    state.pulls_by_commit[MERGE] = [
-        {"number": number, "merged_at": "2026-11-25T09:00:00Z", "head": {"sha": HEAD}}
-    ]
-    state.pull_files[number] = ["environments/staging.yaml"]
+    state.add_reviewed_plan(number, head, plan_file.read_text(), run_id=1, artifact_id=77)
+    state.add_merge(number, MERGE, ["environments/staging.yaml"], "2026-11-25T09:00:00Z", head=HEAD)
 
 
 def test_merge_applies_the_reviewed_plan_with_the_apply_command_and_reports_back(
@@ -183,7 +110,7 @@ def test_merge_applies_the_reviewed_plan_with_the_apply_command_and_reports_back
     work = tmp_path / "work"
     argv = ["ci", "apply-merged", "--sandbox", "--root", str(manifests_repo), "--workdir", str(work)]
     assert main(argv) == 0
-    (body,) = _bodies(state, 21)
+    (body,) = state.comment_bodies(21)
     assert body.startswith("<!-- bedrock-gitops:apply part=1 -->")
     assert "Apply complete" in body
     report = json.loads((work / "apply-report.json").read_text())
@@ -206,17 +133,10 @@ def test_merge_stops_when_the_merged_plan_differs_from_the_reviewed_one(
     staging = manifests_repo / "environments" / "staging.yaml"
     staging.write_text(staging.read_text().replace("modelUnits: 1", "modelUnits: 3", 1))
     actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
-    calls: list[Path] = []
-    code = apply_merged(
-        ActionsRun.from_environment(),
-        manifests_repo,
-        tmp_path / "work",
-        sandbox=True,
-        applier=_sandbox_applier(manifests_repo, sandbox_dir, calls),
-    )
+    code, calls = apply_merged_in_sandbox(manifests_repo, sandbox_dir, tmp_path / "work")
     assert code == 1
     assert calls == []
-    (body,) = _bodies(state, 21)
+    (body,) = state.comment_bodies(21)
     assert "stopped, nothing was applied" in body
     assert "staging/us-east-1/financial-analyst/throughput: differs" in body
     assert make_plan(manifests_repo, sandbox=True).plan.has_changes  # AWS untouched
@@ -232,7 +152,7 @@ def test_merge_stops_when_aws_changed_the_plan_since_the_review(
     state, _ = fake_github
     _review(state, manifests_repo, tmp_path)
     calls: list[Path] = []
-    applier = _sandbox_applier(manifests_repo, sandbox_dir, calls)
+    applier = sandbox_applier(manifests_repo, sandbox_dir, calls)
     # Someone applied by hand after the review: the reviewed plan is stale and would now do nothing.
     assert applier(tmp_path / "reviewed" / "plan.json", tmp_path / "manual-report.json") == 0
     actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
@@ -241,7 +161,7 @@ def test_merge_stops_when_aws_changed_the_plan_since_the_review(
     )
     assert code == 1
     assert len(calls) == 1  # only the manual apply
-    assert "no longer planned" in _bodies(state, 21)[0]
+    assert "no longer planned" in state.comment_bodies(21)[0]
 
 
 def test_merge_without_a_plan_for_the_last_push_stops(
@@ -254,7 +174,10 @@ def test_merge_without_a_plan_for_the_last_push_stops(
         ["ci", "apply-merged", "--sandbox", "--root", str(manifests_repo), "--workdir", str(tmp_path)]
     )
     assert code == 1
-    assert "no successful run of plan.yml for the last commit feedfeedfeed of &#35;" in _bodies(state, 21)[0]
+    assert (
+        "no successful run of plan.yml for the last commit feedfeedfeed of &#35;"
+        in state.comment_bodies(21)[0]
+    )
 
 
 def test_a_direct_push_without_a_pull_request_applies_nothing(
@@ -287,7 +210,7 @@ def test_drift_opens_one_issue_updates_it_and_closes_it_when_aws_matches(
     assert issue["state"] == "open"
     assert issue["title"].startswith("Drift: ")
     assert "| prod |" in issue["body"]
-    _sandbox_applier(manifests_repo, sandbox_dir, [])(tmp_path / "drift.json", tmp_path / "r.json")
+    sandbox_applier(manifests_repo, sandbox_dir, [])(tmp_path / "drift.json", tmp_path / "r.json")
     assert main(argv) == 0
     assert issue["state"] == "closed"
     assert len(state.issues) == 1
@@ -307,7 +230,7 @@ def test_a_plan_that_breaks_a_policy_is_commented_but_not_saved_and_fails_the_ch
     out = tmp_path / "plan.json"
     assert main(["ci", "plan-pr", "--sandbox", "--root", str(manifests_repo), "-out", str(out)]) == 1
     assert not out.exists()
-    (body,) = _bodies(state, 12)
+    (body,) = state.comment_bodies(12)
     assert "Plan blocked by 1 policy/preflight error(s)" in body
     assert "| 1 | :no_entry: error | maxModelUnits |" in body
     assert "- **Fix** the policy/preflight errors above and push" in body
@@ -324,17 +247,17 @@ def test_plan_pr_from_shard_files_posts_the_unsharded_comment(
     actions_env("pull_request", pull_request_event(12, "acme/models"))
     root = ["--sandbox", "--root", str(manifests_repo)]
     assert main(["ci", "plan-pr", *root, "-out", str(tmp_path / "whole.json")]) == 0
-    (whole,) = _bodies(state, 12)
+    (whole,) = state.comment_bodies(12)
     shards = [str(tmp_path / f"shard-{k}.json") for k in (1, 2, 3)]
     for index, path in enumerate(shards, start=1):
         assert main(["plan", *root, "--shard", f"{index}/3", "-out", path]) == 0
     assert main(["ci", "plan-pr", *root, "--merge", *shards, "-out", str(tmp_path / "merged.json")]) == 0
-    (merged,) = _bodies(state, 12)
+    (merged,) = state.comment_bodies(12)
     assert merged == whole
     assert (tmp_path / "merged.json").read_text() == (tmp_path / "whole.json").read_text()
     # A shard missing: refused, and the comment is left as it was.
     assert main(["ci", "plan-pr", *root, "--merge", *shards[:2], "-out", str(tmp_path / "x.json")]) == 1
-    assert _bodies(state, 12) == [whole]
+    assert state.comment_bodies(12) == [whole]
 
 
 def test_apply_merged_by_shard_applies_each_shards_part_with_its_own_comment(
@@ -357,7 +280,7 @@ def test_apply_merged_by_shard_applies_each_shards_part_with_its_own_comment(
         work = tmp_path / f"work-{index}"
         argv = ["ci", "apply-merged", *root, "--workdir", str(work), "--shard", f"{index}/2"]
         assert main([*argv, "--live-from", str(live)]) == 0
-    first, second = _bodies(state, 21)
+    first, second = state.comment_bodies(21)
     assert first.startswith("<!-- bedrock-gitops:apply-shard-1-of-2 part=1 -->")
     assert "bedrock-gitops apply &#40;shard 1/2&#41; complete" in first
     assert second.startswith("<!-- bedrock-gitops:apply-shard-2-of-2 part=1 -->")

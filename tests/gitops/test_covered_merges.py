@@ -4,36 +4,21 @@ comment on each (ci/covered.py, ci/merge.py). The sandbox stands in for AWS, a l
 
 from __future__ import annotations
 
-import io
 import shutil
-import zipfile
 from pathlib import Path
 
 import pytest
 
-from reconciler.ci.actions_env import ActionsRun
 from reconciler.ci.covered import coverage
-from reconciler.ci.merge import apply_merged
-from reconciler.ci.reviewed import artifact_name
 from reconciler.cli import main
 from reconciler.github.api import GitHub
 from reconciler.pipeline import make_plan
-from reconciler.sandbox.estate import SandboxEstate
-from tests.gitops.conftest import ActionsEnv
+from tests.gitops.conftest import ActionsEnv, apply_merged_in_sandbox
 from tests.gitops.fake_github import FakeState
-from tests.gitops.test_ci_steps import _sandbox_applier, plan_run
 
 APPLIED, M1, M2, M3 = ("a0" * 20, "a1" * 20, "a2" * 20, "a3" * 20)
 STAGING_UNITS = ("environments/staging.yaml", "modelUnits: 1", "modelUnits: 2")
 DEV_DESCRIPTION = ("environments/dev.yaml", "tried out.", "tried out (described better).")
-
-
-@pytest.fixture
-def sandbox_dir(manifests_repo: Path, tmp_path: Path) -> Path:
-    directory = tmp_path / "sandbox"
-    with SandboxEstate.open(directory) as estate:
-        estate.update_settings(time_scale=0.0)  # only the executor's clock moves it
-    return directory
 
 
 def edit(root: Path, change: tuple[str, str, str]) -> None:
@@ -62,35 +47,11 @@ def review(state: FakeState, branch: Path, tmp_path: Path, number: int, head: st
     """What the plan workflow leaves for pull request `number` whose branch holds `branch`'s manifests."""
     plan_file = tmp_path / f"plan-{number}" / "plan.json"
     assert main(["plan", "--sandbox", "--root", str(branch), "-out", str(plan_file)]) == 0
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as bundle:
-        bundle.write(plan_file, "plan.json")
-    state.blobs[str(number)] = archive.getvalue()
-    state.artifacts.append(
-        {
-            "id": number,
-            "name": artifact_name(number),
-            "expired": False,
-            "created_at": "2026-11-25T08:00:00Z",
-            "archive_download_url": f"/repos/{state.repository}/actions/artifacts/{number}/zip",
-            "workflow_run": {"id": 9000 + number, "head_sha": head},
-        }
-    )
-    state.workflow_runs.append(plan_run(9000 + number, head))
+    state.add_reviewed_plan(number, head, plan_file.read_text(), run_id=9000 + number, artifact_id=number)
 
 
 def merged(state: FakeState, number: int, merge_sha: str, files: list[str], minute: int) -> None:
-    state.pulls_by_commit[merge_sha] = [
-        {
-            "number": number,
-            "title": f"change {number}",
-            "merged_at": f"2026-11-25T09:{minute:02d}:00Z",
-            "head": {"sha": f"{number:040d}"},
-            "base": {"ref": "main"},
-        }
-    ]
-    state.pull_files[number] = files
-    state.history.append(merge_sha)
+    state.add_merge(number, merge_sha, files, f"2026-11-25T09:{minute:02d}:00Z", head=f"{number:040d}")
 
 
 def branch_of(main_repo: Path, tmp_path: Path, number: int, change: tuple[str, str, str]) -> Path:
@@ -117,10 +78,6 @@ def three_quick_merges(state: FakeState, main_repo: Path, tmp_path: Path) -> Non
     edit(main_repo, DEV_DESCRIPTION)
 
 
-def bodies(state: FakeState, number: int) -> list[str]:
-    return [c["body"] for c in state.comments.get(number, [])]
-
-
 def test_the_apply_that_runs_covers_every_merge_since_the_last_successful_one_and_comments_on_each(
     manifests_repo: Path,
     sandbox_dir: Path,
@@ -137,18 +94,11 @@ def test_the_apply_that_runs_covers_every_merge_since_the_last_successful_one_an
     assert f"merged since the last successful apply (apply.yml at {APPLIED[:12]}): #31, #32, #33" in out
     assert "#32 change 32 (merged 2026-11-25T09:02:00Z)" in out
 
-    calls: list[Path] = []
-    code = apply_merged(
-        ActionsRun.from_environment(),
-        manifests_repo,
-        tmp_path / "work",
-        sandbox=True,
-        applier=_sandbox_applier(manifests_repo, sandbox_dir, calls),
-    )
+    code, calls = apply_merged_in_sandbox(manifests_repo, sandbox_dir, tmp_path / "work")
     assert code == 0
     assert calls == [tmp_path / "work" / "fresh-plan.json"]  # no single reviewed file: the fresh plan
     for number in (31, 32, 33):
-        (body,) = bodies(state, number)
+        (body,) = state.comment_bodies(number)
         assert body.startswith("<!-- bedrock-gitops:apply part=1 -->"), number
         assert "Apply complete" in body
         assert "merged since the last successful apply: #31, #32, #33" in body
@@ -169,24 +119,17 @@ def test_a_change_no_covered_pull_request_reviewed_stops_and_says_so_on_each(
     # Pushed to main without review after #33: 3 units for staging, a request no covered PR showed.
     edit(manifests_repo, ("environments/staging.yaml", "modelUnits: 2", "modelUnits: 3"))
     actions_env("push", {"ref": "refs/heads/main"}, sha=M3)
-    calls: list[Path] = []
-    code = apply_merged(
-        ActionsRun.from_environment(),
-        manifests_repo,
-        tmp_path / "work",
-        sandbox=True,
-        applier=_sandbox_applier(manifests_repo, sandbox_dir, calls),
-    )
+    code, calls = apply_merged_in_sandbox(manifests_repo, sandbox_dir, tmp_path / "work")
     assert code == 1
     assert calls == []
     for number in (31, 32, 33):
-        (body,) = bodies(state, number)
+        (body,) = state.comment_bodies(number)
         assert "stopped, nothing was applied" in body
         assert "were reviewed to do" in body
         assert "merged since the last successful apply: #31, #32, #33" in body
     assert (
         "staging/us-east-1/financial-analyst/throughput: differs from every reviewed request"
-        in (bodies(state, 31)[0])
+        in (state.comment_bodies(31)[0])
     )
     assert make_plan(manifests_repo, sandbox=True).plan.has_changes  # AWS untouched
 
@@ -204,7 +147,7 @@ def test_a_pull_request_that_changed_manifests_without_a_plan_stops_the_apply(
     argv = ["ci", "apply-merged", "--sandbox", "--root", str(manifests_repo), "--workdir", str(tmp_path)]
     assert main(argv) == 1
     for number in (31, 32, 33):
-        body = bodies(state, number)[0]
+        body = state.comment_bodies(number)[0]
         assert "stopped, nothing was applied" in body
         head = f"{32:040d}"  # #32's last commit (see `merged`)
         assert f"no successful run of plan.yml for the last commit {head[:12]} of &#35;" in body

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from reconciler.cli import main
 from reconciler.sandbox.estate import SandboxEstate
-from tests.gitops.conftest import ActionsEnv
+from tests.gitops.conftest import ActionsEnv, sandbox_applier
 from tests.gitops.fake_github import FakeState
-from tests.gitops.test_ci_steps import MERGE, _sandbox_applier
 from tests.verify.test_verify_flow import STAGING_VERIFY, without_verify
 
 
@@ -25,8 +24,8 @@ def test_capacity_that_stopped_answering_is_drift(
     staging.write_text(without_verify(staging.read_text()) + STAGING_VERIFY)
     plan = tmp_path / "plan.json"
     assert main(["plan", "--sandbox", "--root", str(manifests_repo), "-out", str(plan)]) == 0
-    assert _sandbox_applier(manifests_repo, sandbox_dir, [])(plan, tmp_path / "report.json") == 0
-    actions_env("schedule", {}, sha=MERGE)
+    assert sandbox_applier(manifests_repo, sandbox_dir, [])(plan, tmp_path / "report.json") == 0
+    actions_env("schedule", {})
     argv = ["ci", "drift", "--sandbox", "--root", str(manifests_repo), "-out", str(tmp_path / "drift.json")]
     assert main(argv) == 0
     assert not state.issues

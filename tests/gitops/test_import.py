@@ -20,14 +20,6 @@ from reconciler.sandbox.seed import DEV, PROD, STAGING, SUPPORT_SUMMARIZER_V1
 ENVIRONMENTS = ["-e", f"dev={DEV}", "-e", f"staging={STAGING}", "-e", f"prod={PROD}"]
 
 
-@pytest.fixture
-def sandbox_dir(manifests_repo: Path, tmp_path: Path) -> Path:
-    directory = tmp_path / "sandbox"
-    with SandboxEstate.open(directory) as estate:
-        estate.update_settings(time_scale=0.0)
-    return directory
-
-
 def _dev_deployment(sandbox_dir: Path) -> None:
     """An on-demand deployment made by hand (boto3, in the dev account), named as bedrock-gitops would."""
     with SandboxEstate.open(sandbox_dir) as estate:

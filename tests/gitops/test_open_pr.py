@@ -11,16 +11,8 @@ import pytest
 from reconciler.cli import main
 from reconciler.promotion.change import ChangedVersion, ChangeRecord
 from reconciler.promotion.pr_body import render_body, s3_console_url
-from reconciler.sandbox.estate import SandboxEstate
 from tests.gitops.conftest import ActionsEnv
 from tests.gitops.fake_github import FakeState
-
-
-@pytest.fixture
-def frozen_sandbox(manifests_repo: Path, tmp_path: Path) -> Path:
-    with SandboxEstate.open(tmp_path / "sandbox") as estate:
-        estate.update_settings(time_scale=0.0)
-    return manifests_repo
 
 
 def _discover(root: Path, record: Path) -> None:
@@ -30,13 +22,14 @@ def _discover(root: Path, record: Path) -> None:
 
 
 def test_discovery_opens_one_pull_request_and_updates_it_when_run_again(
-    frozen_sandbox: Path,
+    manifests_repo: Path,
+    sandbox_dir: Path,
     actions_env: ActionsEnv,
     fake_github: tuple[FakeState, str],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    root = frozen_sandbox
+    root = manifests_repo
     state, _ = fake_github
     actions_env("schedule", {})
     record = tmp_path / "change.json"
@@ -72,12 +65,13 @@ def test_discovery_opens_one_pull_request_and_updates_it_when_run_again(
 
 
 def test_a_promotion_opens_its_own_pull_request_with_the_plan(
-    frozen_sandbox: Path,
+    manifests_repo: Path,
+    sandbox_dir: Path,
     actions_env: ActionsEnv,
     fake_github: tuple[FakeState, str],
     tmp_path: Path,
 ) -> None:
-    root = frozen_sandbox
+    root = manifests_repo
     state, _ = fake_github
     actions_env("workflow_dispatch", {})
     record = tmp_path / "promote.json"

@@ -4,39 +4,22 @@ a failed run can upload one of the same name."""
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reconciler.ci.reviewed import artifact_name, fetch_reviewed_plan
+from reconciler.ci.reviewed import fetch_reviewed_plan
 from reconciler.errors import ReconcilerError
 from reconciler.github.api import GitHub
 from tests.gitops.fake_github import FakeState
-from tests.gitops.test_ci_steps import plan_run
 
 HEAD = "feed" * 10
 PULL = {"number": 21, "head": {"sha": HEAD}}
 
 
 def upload(state: FakeState, run_id: int, artifact_id: int, text: str, **fields: Any) -> None:
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as bundle:
-        bundle.writestr("plan.json", text)
-    state.blobs[str(artifact_id)] = archive.getvalue()
-    state.artifacts.append(
-        {
-            "id": artifact_id,
-            "name": artifact_name(21),
-            "expired": False,
-            "created_at": fields.pop("created_at", "2026-11-25T08:00:00Z"),
-            "archive_download_url": f"/repos/{state.repository}/actions/artifacts/{artifact_id}/zip",
-            "workflow_run": {"id": run_id, "head_sha": HEAD},
-        }
-    )
-    state.workflow_runs.append(plan_run(run_id, HEAD, **fields))
+    state.add_reviewed_plan(21, HEAD, text, run_id=run_id, artifact_id=artifact_id, **fields)
 
 
 def decoys(state: FakeState) -> None:

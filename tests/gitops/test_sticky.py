@@ -33,7 +33,7 @@ def test_second_run_edits_the_sticky_comment_instead_of_adding_one(
     assert len(first.created) == 1
     assert second.created == ()
     assert second.updated == first.created
-    bodies = [c["body"] for c in state.comments[7]]
+    bodies = state.comment_bodies(7)
     assert bodies == ["LGTM", _parts("Plan: 2 to add")[0]]
     assert [m for m, _ in state.writes()] == ["POST", "PATCH"]
 
@@ -52,7 +52,7 @@ def test_parts_grow_and_shrink_in_place(github: GitHub, fake_github: tuple[FakeS
     one = upsert_comment(github, 7, "plan", _parts("A"))
     assert one.updated == three.created[:1]
     assert sorted(one.deleted) == sorted(three.created[1:])
-    assert [c["body"] for c in state.comments[7]] == _parts("A")
+    assert state.comment_bodies(7) == _parts("A")
 
 
 def test_a_marker_planted_by_someone_else_is_left_alone(
