@@ -74,6 +74,14 @@ def differences(reviewed: Plan, fresh: Plan) -> list[str]:
     return lines
 
 
+def _shown(found: list[str]) -> tuple[str, ...]:
+    """The differences a stopped verdict lists: the first MAX_DIFFERENCES_SHOWN, then how many more."""
+    shown = found[:MAX_DIFFERENCES_SHOWN]
+    if len(found) > len(shown):
+        shown.append(f"... and {len(found) - len(shown)} more")
+    return tuple(shown)
+
+
 def _dig(data: dict[str, Any], dotted: str) -> Any:
     value: Any = data
     for key in dotted.split("."):
@@ -105,15 +113,12 @@ def verify(reviewed: Plan, fresh: Plan) -> Verdict:
             "apply-fresh",
             f"{what} changed since the review, but the fresh plan makes exactly the reviewed requests",
         )
-    shown = found[:MAX_DIFFERENCES_SHOWN]
-    if len(found) > len(shown):
-        shown.append(f"... and {len(found) - len(shown)} more")
     return Verdict(
         "stop",
         f"{what} changed since the review and the plan is no longer the one reviewers approved "
         f"({len(found)} action(s) differ); nothing was applied. Open a pull request (or push to this one's "
         "branch and merge again) so the new plan gets reviewed",
-        tuple(shown),
+        _shown(found),
     )
 
 
@@ -170,12 +175,9 @@ def verify_covered(reviewed: Sequence[tuple[int, Plan]], fresh: Plan) -> Verdict
     found = covered_differences(reviewed, fresh)
     if not found:
         return Verdict("apply-fresh", f"every request of the fresh plan was reviewed (in {numbers})")
-    shown = found[:MAX_DIFFERENCES_SHOWN]
-    if len(found) > len(shown):
-        shown.append(f"... and {len(found) - len(shown)} more")
     return Verdict(
         "stop",
         f"the fresh plan is not what {numbers} were reviewed to do ({len(found)} action(s) differ); "
         "nothing was applied. Open a pull request whose plan shows the combined change, review it, merge",
-        tuple(shown),
+        _shown(found),
     )

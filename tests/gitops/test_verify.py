@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from reconciler.ci.verify import verify
+from reconciler.ci.verify import MAX_DIFFERENCES_SHOWN, verify, verify_covered
 from reconciler.core.findings import Finding
 from tests.gitops.plans import copy_action, make_plan, throughput_action
 
@@ -48,3 +48,15 @@ def test_a_plan_blocked_by_a_policy_error_is_never_applied() -> None:
     error = Finding("maxModelUnits", "error", "too many", "lower it", "environments/prod.yaml", 3, 4)
     blocked = dataclasses.replace(REVIEWED, findings=(error,))
     assert verify(blocked, blocked).decision == "stop"
+
+
+def test_a_long_list_of_differences_is_cut_and_says_how_many_more() -> None:
+    many = make_plan(
+        tuple(throughput_action(f"env{n}", "us-east-1", "fa") for n in range(MAX_DIFFERENCES_SHOWN + 5))
+    )
+    fresh = dataclasses.replace(many, live_fingerprint="d" * 64)
+    for verdict in (verify(REVIEWED, fresh), verify_covered([(31, REVIEWED), (33, REVIEWED)], fresh)):
+        assert verdict.decision == "stop"
+        assert len(verdict.differences) == MAX_DIFFERENCES_SHOWN + 1
+        assert verdict.differences[-1] == "... and 7 more"  # 35 added and REVIEWED's 2 gone
+        assert f"({MAX_DIFFERENCES_SHOWN + 7} action(s) differ)" in verdict.reason
