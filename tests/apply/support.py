@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from reconciler.applying import ApplyRequest, ApplyResult, apply
 from reconciler.aws.executor import ExecutionOptions
 from reconciler.core.plan import Action
@@ -105,15 +107,24 @@ def live_duplicates(state: dict[str, Any]) -> dict[str, int]:
     return {what: count for what, count in counts.items() if count > 1}
 
 
-def make_estate(tmp_path: Path) -> Estate:
+def make_estate(tmp_path: Path, **settings: Any) -> Estate:
+    """A copy of the example manifests and their sandbox, with these sandbox settings."""
     root = tmp_path / "repo"
     for folder in ("models", "environments"):
         shutil.copytree(REPO / folder, root / folder)
     sandbox_dir = tmp_path / "sandbox"
     with SandboxEstate.open(sandbox_dir) as estate:
-        # A frozen clock: only the executor's SandboxClock moves it, so waiting costs no real time.
-        estate.update_settings(time_scale=0.0)
+        # By default a frozen clock: only the executor's SandboxClock moves it, so waiting costs no real time.
+        estate.update_settings(**{"time_scale": 0.0, **settings})
     return Estate(root, sandbox_dir)
+
+
+def cli_estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> Estate:
+    """`make_estate`, and the CLI's --sandbox pointed at its sandbox."""
+    made = make_estate(tmp_path, **settings)
+    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(made.sandbox_dir))
+    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
+    return made
 
 
 def duplicates(counts: Counter[str]) -> dict[str, int]:

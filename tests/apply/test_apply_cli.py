@@ -14,18 +14,13 @@ import pytest
 from reconciler.aws.lock import DynamoDbLock, LockSettings
 from reconciler.cli import main
 from reconciler.sandbox.estate import SandboxEstate
-from tests.apply.support import duplicates, make_estate
+from tests.apply.support import cli_estate, duplicates
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    estate = make_estate(tmp_path)
-    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(estate.sandbox_dir))
-    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
     # Simulated time runs fast, so the CLI's real waiting is short.
-    with SandboxEstate.open(estate.sandbox_dir) as sandbox:
-        sandbox.update_settings(time_scale=20000.0)
-    return estate.root
+    return cli_estate(tmp_path, monkeypatch, time_scale=20000.0).root
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

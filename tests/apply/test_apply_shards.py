@@ -11,19 +11,14 @@ import pytest
 from reconciler.aws.lock import DynamoDbLock, LockSettings
 from reconciler.cli import main
 from reconciler.sandbox.estate import SandboxEstate
-from tests.apply.support import make_estate
+from tests.apply.support import cli_estate
 
 SOURCE = "111122223333"  # shard 1 of 2; the two other example accounts are shard 2 of 2
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    estate = make_estate(tmp_path)
-    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(estate.sandbox_dir))
-    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
-    with SandboxEstate.open(estate.sandbox_dir) as sandbox:
-        sandbox.update_settings(time_scale=20000.0)  # copy jobs finish in moments of real time
-    return estate.root
+    return cli_estate(tmp_path, monkeypatch, time_scale=20000.0).root  # copy jobs finish in moments
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

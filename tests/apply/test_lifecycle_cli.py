@@ -13,15 +13,12 @@ from botocore.retries.standard import ExponentialBackoff
 
 from reconciler.cli import main
 from reconciler.sandbox.estate import SandboxEstate
-from tests.apply.support import Estate, live_duplicates, make_estate
+from tests.apply.support import Estate, cli_estate, live_duplicates
 
 
 @pytest.fixture
 def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Estate:
-    made = make_estate(tmp_path)  # the sandbox clock is frozen: only `sandbox advance` moves it
-    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(made.sandbox_dir))
-    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
-    return made
+    return cli_estate(tmp_path, monkeypatch)  # the sandbox clock is frozen: only `sandbox advance` moves it
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

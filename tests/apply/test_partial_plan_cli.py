@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from reconciler.cli import main
-from reconciler.sandbox.estate import SandboxEstate
-from tests.apply.support import Estate, make_estate
+from tests.apply.support import Estate, cli_estate
 
 DEV, STAGING, PROD = "111122223333", "444455556666", "777788889999"
 PARTIAL = "This plan is PARTIAL: it covers only the environment(s)"
@@ -21,12 +20,7 @@ PARTIAL = "This plan is PARTIAL: it covers only the environment(s)"
 
 @pytest.fixture
 def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Estate:
-    made = make_estate(tmp_path)
-    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(made.sandbox_dir))
-    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
-    with SandboxEstate.open(made.sandbox_dir) as sandbox:
-        sandbox.update_settings(time_scale=20000.0)  # the CLI's real waiting stays short
-    return made
+    return cli_estate(tmp_path, monkeypatch, time_scale=20000.0)  # the CLI's real waiting stays short
 
 
 def run(capsys: pytest.CaptureFixture[str], estate: Estate, *argv: str) -> tuple[int, str, str]:

@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.sandbox.seed import EVALUATION_COMPLETED, EVALUATION_OTHER_MODEL, EVALUATION_RUNNING
-from tests.apply.support import Estate, make_estate
+from tests.apply.support import Estate, cli_estate
 
 # The example's v2 names its Completed evaluation job; the tests put other jobs in its place.
 V2_JOB = f"evaluationJobArn: {EVALUATION_COMPLETED}"
@@ -17,9 +17,7 @@ V2_JOB = f"evaluationJobArn: {EVALUATION_COMPLETED}"
 
 @pytest.fixture
 def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Estate:
-    estate = make_estate(tmp_path)
-    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(estate.sandbox_dir))
-    return estate
+    return cli_estate(tmp_path, monkeypatch)
 
 
 def plan(estate: Estate, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

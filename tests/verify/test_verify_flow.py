@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from reconciler.sandbox.estate import SandboxEstate
-from tests.apply.support import Estate, make_estate
+from tests.apply.support import Estate, cli_estate
 
 STAGING_VERIFY = """
   verify:
@@ -50,14 +49,9 @@ STAGING_VERIFY = """
 
 @pytest.fixture
 def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Estate:
-    estate = make_estate(tmp_path)
-    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(estate.sandbox_dir))
-    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
-    with SandboxEstate.open(estate.sandbox_dir) as sandbox:
-        # Frozen time and instant jobs: apply takes no simulated time, so the soak is measured exactly.
-        sandbox.update_settings(
-            time_scale=0.0, copy_job_seconds=0, throughput_seconds=0, deployment_seconds=0
-        )
+    # Frozen time and instant jobs: apply takes no simulated time, so the soak is measured exactly.
+    instant = {"copy_job_seconds": 0, "throughput_seconds": 0, "deployment_seconds": 0}
+    estate = cli_estate(tmp_path, monkeypatch, time_scale=0.0, **instant)
     # The example's prod already declares promotedFrom: {environment: staging, soak: 24h}.
     prod = (estate.root / "environments" / "prod.yaml").read_text()
     assert "      environment: staging\n      soak: 24h\n" in prod
