@@ -6,7 +6,6 @@ import json
 import shutil
 from pathlib import Path
 
-import boto3
 import pytest
 
 from reconciler.applying import ApplyRequest, apply
@@ -16,6 +15,7 @@ from reconciler.pipeline import make_plan
 from reconciler.sandbox.clock import SandboxClock
 from reconciler.sandbox.estate import SandboxEstate
 from reconciler.sandbox.seed import DEV, PROD, STAGING, SUPPORT_SUMMARIZER_V1
+from tests.sandbox.clients import client
 
 ENVIRONMENTS = ["-e", f"dev={DEV}", "-e", f"staging={STAGING}", "-e", f"prod={PROD}"]
 
@@ -23,15 +23,7 @@ ENVIRONMENTS = ["-e", f"dev={DEV}", "-e", f"staging={STAGING}", "-e", f"prod={PR
 def _dev_deployment(sandbox_dir: Path) -> None:
     """An on-demand deployment made by hand (boto3, in the dev account), named as bedrock-gitops would."""
     with SandboxEstate.open(sandbox_dir) as estate:
-        sts = estate.session().client("sts")
-        role = f"arn:aws:iam::{DEV}:role/BedrockGitOpsReconciler"
-        credentials = sts.assume_role(RoleArn=role, RoleSessionName="tests")["Credentials"]
-        session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-        )
-        session.client("bedrock", region_name="us-east-1").create_custom_model_deployment(
+        client(estate, "bedrock", DEV).create_custom_model_deployment(
             modelDeploymentName="dev-support-summarizer", modelArn=SUPPORT_SUMMARIZER_V1
         )
 

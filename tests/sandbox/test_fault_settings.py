@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
@@ -14,7 +13,11 @@ from botocore.exceptions import ClientError
 from reconciler.sandbox.api import Call
 from reconciler.sandbox.estate import SandboxEstate
 from reconciler.sandbox.ram_common import invite
-from tests.sandbox.test_simulation import DEV, STAGING, V1, client, copied, error_code
+from tests.sandbox.clients import client
+from tests.sandbox.test_simulation import DEV, STAGING, V1, copied, error_code
+
+# Without botocore's retries: the test sees every ThrottlingException.
+UNRETRIED = Config(retries={"max_attempts": 1, "mode": "standard"})
 
 
 def test_a_pending_invitation_expires_after_twelve_hours(sandbox: SandboxEstate) -> None:
@@ -66,24 +69,6 @@ def test_a_provisioned_throughput_can_end_failed(sandbox: SandboxEstate) -> None
     assert bedrock.get_provisioned_model_throughput(provisionedModelId=other)["status"] == "InService"
 
 
-def _unretried(estate: SandboxEstate, service: str, account: str, region: str) -> Any:
-    """`client`, without botocore's retries: the test sees every ThrottlingException."""
-    credentials = (
-        estate.session()
-        .client("sts")
-        .assume_role(RoleArn=f"arn:aws:iam::{account}:role/BedrockGitOpsReconciler", RoleSessionName="tests")[
-            "Credentials"
-        ]
-    )
-    session = boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
-    make: Any = session.client
-    return make(service, region_name=region, config=Config(retries={"max_attempts": 1, "mode": "standard"}))
-
-
 def throttled(bedrock: Any) -> bool:
     try:
         bedrock.list_custom_models()
@@ -99,13 +84,13 @@ def test_throttling_is_per_account_and_region_across_processes(sandbox_dir: Path
     # whatever the machine's speed.
     with SandboxEstate.open(sandbox_dir) as estate:
         estate.update_settings(throttle_requests_per_second=0.001)
-        dev_east = _unretried(estate, "bedrock", DEV, "us-east-1")
+        dev_east = client(estate, "bedrock", DEV, "us-east-1", UNRETRIED)
         assert not throttled(dev_east)
         assert throttled(dev_east)
-        assert not throttled(_unretried(estate, "bedrock", DEV, "us-west-2"))  # its own quota
-        assert not throttled(_unretried(estate, "bedrock", STAGING, "us-east-1"))
+        assert not throttled(client(estate, "bedrock", DEV, "us-west-2", UNRETRIED))  # its own quota
+        assert not throttled(client(estate, "bedrock", STAGING, "us-east-1", UNRETRIED))
     # Another opening of the sandbox (another CLI run) draws from the same buckets.
     with SandboxEstate.open(sandbox_dir) as estate:
-        assert throttled(_unretried(estate, "bedrock", DEV, "us-east-1"))
+        assert throttled(client(estate, "bedrock", DEV, "us-east-1", UNRETRIED))
         estate.update_settings(throttle_requests_per_second=0.0)
-        assert not throttled(_unretried(estate, "bedrock", DEV, "us-east-1"))
+        assert not throttled(client(estate, "bedrock", DEV, "us-east-1", UNRETRIED))

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -14,6 +12,7 @@ from reconciler.aws import listing
 from reconciler.sandbox import estate
 from reconciler.sandbox.api import Call
 from reconciler.sandbox.ram_common import invite
+from tests.sandbox.clients import client
 from tests.sandbox.handler_support import DEV, STAGING, V1
 
 
@@ -22,23 +21,6 @@ def flow(tmp_path: Path) -> Iterator[estate.SandboxEstate]:
     with estate.SandboxEstate.open(tmp_path / "sandbox") as opened:
         opened.update_settings(time_scale=0.0)
         yield opened
-
-
-def client(sandbox: estate.SandboxEstate, service: str, account: str, region: str = "us-east-1") -> Any:
-    credentials = (
-        sandbox.session()
-        .client("sts")
-        .assume_role(RoleArn=f"arn:aws:iam::{account}:role/BedrockGitOpsReconciler", RoleSessionName="tests")[
-            "Credentials"
-        ]
-    )
-    session = boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
-    make_client: Any = session.client  # the service name is a plain str here, not a Literal
-    return make_client(service, region_name=region)
 
 
 def test_share_copy_and_provision_across_accounts(flow: estate.SandboxEstate) -> None:

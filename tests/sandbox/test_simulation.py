@@ -4,32 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from reconciler.sandbox.estate import SandboxEstate
+from tests.sandbox.clients import client
 
 DEV, STAGING, PROD = "111122223333", "444455556666", "777788889999"
 V1 = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-pro-v1:0:300k/fa1v1a2b3c4d"
 V2 = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-pro-v1:0:300k/fa2v2e5f6g7h"
 NOVA = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-lite-v1:0:300k/ss1v1k8m2n4p"
-
-
-def client(estate: SandboxEstate, service: str, account: str, region: str = "us-east-1") -> Any:
-    credentials = (
-        estate.session()
-        .client("sts")
-        .assume_role(RoleArn=f"arn:aws:iam::{account}:role/BedrockGitOpsReconciler", RoleSessionName="tests")[
-            "Credentials"
-        ]
-    )
-    session = boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
-    return session.client(service, region_name=region)
 
 
 def error_code(caught: pytest.ExceptionInfo[ClientError]) -> str:

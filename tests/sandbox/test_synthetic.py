@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import boto3
 import pytest
 
 from benchmarks.estate import Shape, account_id, generate
@@ -13,6 +12,7 @@ from reconciler.cli import main
 from reconciler.pipeline import make_plan
 from reconciler.sandbox.clock import SandboxClock
 from reconciler.sandbox.estate import SandboxEstate
+from tests.sandbox.clients import role_session
 
 SMALL = Shape(accounts=3, regions=2, models=3, versions=2)
 
@@ -58,18 +58,7 @@ def test_work_that_falls_due_is_settled_even_when_the_clock_moves_elsewhere(tmp_
     _, sandbox_dir, _ = _generated(tmp_path, applied=lambda action: action.operation != "CreateModelCopyJob")
     target = account_id(1)
     with SandboxEstate.open(sandbox_dir) as estate:
-        credentials = (
-            estate.session()
-            .client("sts")
-            .assume_role(
-                RoleArn=f"arn:aws:iam::{target}:role/BedrockGitOpsReconciler", RoleSessionName="tests"
-            )["Credentials"]
-        )
-        session = boto3.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-        )
+        session = role_session(estate, target)
         shared = session.client("bedrock", region_name="us-east-1").list_custom_models(isOwned=False)
         source = shared["modelSummaries"][0]["modelArn"]
         bedrock = session.client("bedrock", region_name="us-west-2")
