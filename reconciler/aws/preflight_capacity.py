@@ -4,8 +4,10 @@ capacity in each target Region; the custom models an account will hold fit its S
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from reconciler.aws.limits import MAX_CALLS_PER_SCOPE
 from reconciler.aws.preflight_common import CHECK_ERRORS, base_model_id, code_of, support_data
 from reconciler.core import support
 from reconciler.core.findings import Finding, Severity
@@ -37,8 +39,16 @@ def _targets(pf: Preflight) -> Iterator[tuple[Environment, str, str, str, suppor
 
 
 def support_findings(pf: Preflight) -> Iterator[Finding]:
-    offered: dict[tuple[str, str], bool | Exception] = {}
-    for environment, model, region, base, need in _targets(pf):
+    targets = list(_targets(pf))
+    # One GetFoundationModel per (Region, base model), asked in the first account that needs it; all of
+    # them at once: one after another they added a round trip each to every plan.
+    asks: dict[tuple[str, str], str] = {}
+    for environment, _, region, base, _ in targets:
+        asks.setdefault((region, base), environment.account_id)
+    with ThreadPoolExecutor(max_workers=max(1, min(len(asks), MAX_CALLS_PER_SCOPE))) as pool:
+        answers = {key: pool.submit(_offered, pf, account, *key) for key, account in asks.items()}
+    offered = {key: answer.result() for key, answer in answers.items()}
+    for environment, model, region, base, need in targets:
         pin = next(p for p in environment.models if p.model == model)
         where = region_where(environment, pin, region)
 
@@ -54,10 +64,7 @@ def support_findings(pf: Preflight) -> Iterator[Finding]:
                 region=region,  # noqa: B023
             )
 
-        key = (region, base)
-        if key not in offered:
-            offered[key] = _offered(pf, environment.account_id, region, base)
-        result = offered[key]
+        result = offered[(region, base)]
         if isinstance(result, Exception):
             yield pf.unchecked("model-support", environment.account_id, region, f"base model {base}", result)
             continue
