@@ -179,6 +179,7 @@ def _to_python(file: str, node: yaml.Node, path: Path, tables: _Tables, budget: 
 
 
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 def _scalar(file: str, node: yaml.Node) -> Any:
@@ -194,6 +195,8 @@ def _scalar(file: str, node: yaml.Node) -> Any:
                 "quote it if it is text; no setting takes a number this long",
             )
         )
+    if node.tag == _STR_TAG:  # most values: what the constructor would answer, without making one
+        return str(node.value)
     # A bare constructor: a whole SafeLoader per scalar made large files crawl.
     try:
         value = yaml.constructor.SafeConstructor().construct_object(node, deep=True)
