@@ -13,7 +13,6 @@ import functools
 import json
 import os
 import random
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -27,10 +26,10 @@ import botocore.handlers
 import botocore.session
 import moto  # noqa: F401  (registers moto's before-send stubber first, so ours can be put ahead of it)
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from moto.iam.models import get_account_id_from
 
 from reconciler.sandbox import clock
 from reconciler.sandbox.api import Call, Handler, SimulatedError
+from reconciler.sandbox.callers import caller, naming_the_account
 from reconciler.sandbox.moto_state import SERVICES, MotoSync
 from reconciler.sandbox.restjson import decode_request, encode_error, encode_response, service_model
 from reconciler.sandbox.session_policies import caller_principal, check_session_policy
@@ -42,7 +41,6 @@ from reconciler.sandbox.wire import RawBody, SimulatedUnreachableError
 SIMULATED_SERVICES = frozenset({"bedrock", "bedrock-runtime", "ram", "organizations", "service-quotas"})
 # Answered by moto, with their state kept in the sandbox's document (moto_state.py).
 MOTO_SERVICES = frozenset(SERVICES)
-_CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/")
 # Never change state: the document is not saved (InvokeModel and Converse only read the capacity).
 STATUS_READS = frozenset({"GetModelCopyJob", "GetProvisionedModelThroughput", "GetCustomModelDeployment"})
 READ_ONLY_PREFIXES = ("List", "Get", "Describe", "InvokeModel", "Converse")
@@ -92,7 +90,7 @@ class Simulation:
             return dict(state.get("settings", {}))
 
     def answer(self, service: str, operation: str, request: AWSPreparedRequest) -> AWSResponse:
-        account, region, access_key = self._caller(request)
+        account, region, access_key = caller(request)
         with self.store.locked(write=False) as state:
             settings = dict(state.get("settings", {}))
             # Every answer carries the simulated time in its Date header, as AWS carries its own.
@@ -148,7 +146,7 @@ class Simulation:
     ) -> AWSResponse | None:
         """A request moto answers (MOTO_SERVICES), with the sandbox's state, faults, session policies and
         request record around it."""
-        account, region, access_key = self._caller(request)
+        account, region, access_key = caller(request)
         settings = self.settings()
         if account in settings.get("unreachable_accounts", ()):
             raise SimulatedUnreachableError(endpoint_url=str(request.url))
@@ -203,15 +201,6 @@ class Simulation:
             return False
         due = self._settled[1]
         return due is None or now < due
-
-    def _caller(self, request: AWSPreparedRequest) -> tuple[str, str, str]:
-        """(account, Region, access key id) from the request's SigV4 signature."""
-        authorization = request.headers.get("Authorization", b"")
-        text = authorization.decode() if isinstance(authorization, bytes) else str(authorization)
-        match = _CREDENTIAL.search(text)
-        if match is None:
-            raise SimulatedError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
-        return _account_of(match.group(1)), match.group(2), match.group(1)
 
     def _record(self, recorded: RecordedRequest) -> None:
         self.requests.append(recorded)
@@ -281,12 +270,6 @@ def _append_simulator_cpu() -> None:
 atexit.register(_append_simulator_cpu)
 
 
-@functools.lru_cache(maxsize=4096)
-def _account_of(access_key: str) -> str:
-    """The account an access key belongs to (moto's lookup is slow; keys never move between accounts)."""
-    return get_account_id_from(access_key)
-
-
 def _response(
     url: str, status: int, headers: dict[str, str], body: bytes, date: datetime | None = None
 ) -> AWSResponse:
@@ -328,7 +311,7 @@ class _AheadOfMoto:
                 moto = self.moto_stubber
 
                 def forward() -> AWSResponse | None:
-                    return moto(event_name=event_name, request=request, **kwargs)
+                    return moto(event_name=event_name, request=naming_the_account(request), **kwargs)
 
                 simulation = _active
                 parts = event_name.split(".")

@@ -34,8 +34,15 @@ def service_model(service: str) -> ServiceModel:
     return model
 
 
+_OPERATIONS: dict[tuple[str, str], OperationModel] = {}
+
+
 def operation_model(service: str, operation: str) -> OperationModel:
-    return service_model(service).operation_model(operation)
+    """botocore's model of one operation (asked several times per simulated call: kept once found)."""
+    model = _OPERATIONS.get((service, operation))
+    if model is None:
+        model = _OPERATIONS[service, operation] = service_model(service).operation_model(operation)
+    return model
 
 
 @cache
@@ -125,9 +132,7 @@ def decode_request(
     else:
         raw = body.decode() if isinstance(body, bytes) else (body or "")
         payload = json.loads(raw) if raw.strip() else {}
-    for name, member in shape.members.items():
-        location = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
+    for name, member, location, wire in _input_members(shape):
         if location == "uri" and wire in labels:
             params[name] = _scalar(member, labels[wire])
         elif location == "querystring" and wire in query:
@@ -142,6 +147,17 @@ def decode_request(
         elif location is None and wire in payload:
             params[name] = _from_json(member, payload[wire])
     return params
+
+
+@cache
+def _input_members(shape: Shape) -> tuple[tuple[str, Shape, str | None, str], ...]:
+    """(name, shape, location, name on the wire) of each input member, in the model's order: worked out once
+    per input shape, not once per request."""
+    members = shape.members  # type: ignore[attr-defined]
+    return tuple(
+        (name, member, member.serialization.get("location"), member.serialization.get("name", name))
+        for name, member in members.items()
+    )
 
 
 _PLAIN = frozenset({str, int, float, bool})
@@ -159,12 +175,15 @@ def _to_json(shape: Shape | None, value: Any) -> Any:
         for key, item in value.items():
             if item is None:
                 continue
-            wire, member = members.get(key, (key, None))
-            encoded[wire] = _to_json(member, item)
+            known = members.get(key)
+            if known is None:
+                encoded[key] = item if type(item) in _PLAIN else _to_json(None, item)
+            else:
+                encoded[known[0]] = item if type(item) in _PLAIN else _to_json(known[1], item)
         return encoded
     if isinstance(value, list):
         member = shape.member if shape is not None and shape.type_name == "list" else None  # type: ignore[attr-defined]
-        return [_to_json(member, item) for item in value]
+        return [item if type(item) in _PLAIN else _to_json(member, item) for item in value]
     if isinstance(value, dict):
         inner = shape.value if shape is not None and shape.type_name == "map" else None  # type: ignore[attr-defined]
         return {k: _to_json(inner, v) for k, v in value.items()}

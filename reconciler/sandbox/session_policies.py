@@ -58,8 +58,10 @@ def _statements(policy: str) -> tuple[dict[str, Any], ...]:
     return tuple([statements] if isinstance(statements, dict) else statements)
 
 
+@functools.lru_cache(maxsize=4096)
 def refusal(policy: str, action: str) -> str | None:
-    """Why `policy` does not let a session perform `action` (the reason part of AWS's message), or None."""
+    """Why `policy` does not let a session perform `action` (the reason part of AWS's message), or None.
+    A function of its two texts only: cached, as every call of a plan asks it again."""
     allowed = False
     for statement in _statements(policy):
         if not _names(statement, action):

@@ -8,7 +8,7 @@ bugs in the simulation (see hook.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -129,52 +129,113 @@ def response_problems(service: str, operation: str, output: Mapping[str, Any]) -
 
 def is_valid(shape: Shape | None, value: Any) -> bool:
     """Whether `shape_problems(shape, value)` is empty, found without writing a message for every member:
-    the same checks, in the same order, stopping at the first failure. Every call checks its request and
-    its answer, so the common case (valid) must be cheap; a failure is then described by shape_problems."""
-    if shape is None or value is None:
-        return True
+    the same checks, stopping at the first failure. Every call checks its request and its answer, so the
+    common case (valid) must be cheap; a failure is then described by shape_problems."""
+    return shape is None or value is None or _validator(shape)(value)
+
+
+Validator = Callable[[Any], bool]
+# One checker per shape object, built on first use: what shape_problems looks up on every member of every
+# value (kind, bounds, pattern, enum, members) is looked up once. Shapes live as long as their cached
+# service model, and a structure's member shapes as long as the structure (botocore caches them).
+_VALIDATORS: dict[Shape, Validator] = {}
+
+
+def _validator(shape: Shape) -> Validator:
+    validator = _VALIDATORS.get(shape)
+    if validator is None:
+        # Two threads may build the same checker at once: both are the same function of the shape.
+        validator = _VALIDATORS[shape] = _compile(shape)
+    return validator
+
+
+def _lazy(shape: Shape) -> Validator:
+    """A checker of `shape`, built when first called: a recursive shape is compiled as deep as values go."""
+    built: list[Validator] = []
+
+    def check(value: Any) -> bool:
+        if value is None:
+            return True
+        if not built:
+            built.append(_validator(shape))
+        return built[0](value)
+
+    return check
+
+
+def _compile(shape: Shape) -> Validator:
     kind = shape.type_name
+    meta = shape.metadata
+    low, high = meta.get("min"), meta.get("max")
     if kind == "structure":
-        if not isinstance(value, Mapping):
-            return False
-        if any(value.get(name) is None for name in shape.required_members):
-            return False
-        members = shape.members  # type: ignore[attr-defined]
-        return all(is_valid(members[name], item) for name, item in value.items() if name in members)
+        required = tuple(shape.required_members)
+        members = {name: _lazy(member) for name, member in shape.members.items()}  # type: ignore[attr-defined]
+
+        def structure(value: Any) -> bool:
+            if type(value) is not dict and not isinstance(value, Mapping):
+                return False
+            for name in required:
+                if value.get(name) is None:
+                    return False
+            for name, item in value.items():
+                check = members.get(name)
+                if check is not None and not check(item):
+                    return False
+            return True
+
+        return structure
     if kind == "list":
-        if not isinstance(value, list | tuple) or not _within(len(value), shape.metadata):
-            return False
-        member = shape.member  # type: ignore[attr-defined]
-        return all(is_valid(member, item) for item in value)
+        member = _lazy(shape.member)  # type: ignore[attr-defined]
+
+        def listed(value: Any) -> bool:
+            if not isinstance(value, list | tuple) or not _in_bounds(len(value), low, high):
+                return False
+            return all(member(item) for item in value)
+
+        return listed
     if kind == "map":
-        if not isinstance(value, Mapping):
-            return False
-        key, inner = shape.key, shape.value  # type: ignore[attr-defined]
-        return all(is_valid(key, k) and is_valid(inner, item) for k, item in value.items())
+        key, inner = _lazy(shape.key), _lazy(shape.value)  # type: ignore[attr-defined]
+
+        def mapped(value: Any) -> bool:
+            if not isinstance(value, Mapping):
+                return False
+            return all(key(k) and inner(item) for k, item in value.items())
+
+        return mapped
     if kind == "string":
-        if not isinstance(value, str) or not _within(len(value), shape.metadata):
-            return False
-        pattern = shape.metadata.get("pattern")
+        pattern = meta.get("pattern")
         compiled = _compiled(pattern) if pattern else None
-        if compiled is not None and not compiled.fullmatch(value):
-            return False
-        return not (shape.enum and value not in shape.enum)  # type: ignore[attr-defined]
+        enum = frozenset(shape.enum or ())  # type: ignore[attr-defined]
+
+        def string(value: Any) -> bool:
+            if not isinstance(value, str) or not _in_bounds(len(value), low, high):
+                return False
+            if compiled is not None and not compiled.fullmatch(value):
+                return False
+            return not (enum and value not in enum)
+
+        return string
     if kind in ("integer", "long", "float", "double"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return False
         width = _INTEGER_BITS.get(kind)
-        if width is not None and not -(2 ** (width - 1)) <= value < 2 ** (width - 1):
-            return False
-        return _within(value, shape.metadata)
+        smallest, largest = (-(2 ** (width - 1)), 2 ** (width - 1)) if width else (0, 0)
+
+        def number(value: Any) -> bool:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return False
+            if width and not smallest <= value < largest:
+                return False
+            return _in_bounds(value, low, high)
+
+        return number
     if kind == "boolean":
-        return isinstance(value, bool)
+        return lambda value: isinstance(value, bool)
     if kind == "timestamp":
-        return isinstance(value, datetime | int | float)
-    return True
+        return lambda value: isinstance(value, datetime | int | float)
+    return lambda _value: True
 
 
-def _within(measure: float, meta: Mapping[str, Any]) -> bool:
-    return not ("min" in meta and measure < meta["min"]) and not ("max" in meta and measure > meta["max"])
+def _in_bounds(measure: float, low: float | None, high: float | None) -> bool:
+    return not (low is not None and measure < low) and not (high is not None and measure > high)
 
 
 def validation_message(problems: list[str]) -> str:
