@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import functools
 import json
+import math
 import os
 import random
 import threading
@@ -252,9 +253,10 @@ def iam_prefix(service: str) -> str:
     return str(service_model(service).signing_name)
 
 
+@functools.lru_cache(maxsize=1024)
 def iam_action(service: str, operation: str) -> str:
     """The IAM action a request is authorized as: its operation, except where AWS names another (Converse
-    needs bedrock:InvokeModel; aws/iam_grants.ACTION_OF cites the page)."""
+    needs bedrock:InvokeModel; aws/iam_grants.ACTION_OF cites the page). Kept: asked on every call."""
     from reconciler.aws.iam_grants import ACTION_OF
 
     return f"{iam_prefix(service)}:{ACTION_OF.get((service, operation), operation)}"
@@ -274,9 +276,15 @@ def _response(
     url: str, status: int, headers: dict[str, str], body: bytes, date: datetime | None = None
 ) -> AWSResponse:
     if date is not None:
-        headers = {**headers, "Date": format_datetime(date.astimezone(UTC), usegmt=True)}
+        headers = {**headers, "Date": _http_date(math.floor(date.timestamp()))}
     # botocore reads headers as a mapping; moto answers with a plain dict too.
     return AWSResponse(url, status, headers, RawBody(body))  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=16)
+def _http_date(seconds: int) -> str:
+    """An HTTP Date header (whole seconds, as the header has): a frozen or slow clock asks the same again."""
+    return format_datetime(datetime.fromtimestamp(seconds, UTC), usegmt=True)
 
 
 _active: Simulation | None = None

@@ -149,27 +149,16 @@ def _validator(shape: Shape) -> Validator:
     return validator
 
 
-def _lazy(shape: Shape) -> Validator:
-    """A checker of `shape`, built when first called: a recursive shape is compiled as deep as values go."""
-    built: list[Validator] = []
-
-    def check(value: Any) -> bool:
-        if value is None:
-            return True
-        if not built:
-            built.append(_validator(shape))
-        return built[0](value)
-
-    return check
-
-
 def _compile(shape: Shape) -> Validator:
+    """The checker of one shape. Member checkers are looked up when a member is first met (not built here:
+    a recursive shape has member shapes without end), then kept by the checker itself."""
     kind = shape.type_name
     meta = shape.metadata
     low, high = meta.get("min"), meta.get("max")
     if kind == "structure":
         required = tuple(shape.required_members)
-        members = {name: _lazy(member) for name, member in shape.members.items()}  # type: ignore[attr-defined]
+        members: dict[str, Shape] = shape.members  # type: ignore[attr-defined]
+        checks: dict[str, Validator] = {}
 
         def structure(value: Any) -> bool:
             if type(value) is not dict and not isinstance(value, Mapping):
@@ -178,43 +167,45 @@ def _compile(shape: Shape) -> Validator:
                 if value.get(name) is None:
                     return False
             for name, item in value.items():
-                check = members.get(name)
-                if check is not None and not check(item):
+                if item is None:
+                    continue
+                check = checks.get(name)
+                if check is None:
+                    if name not in members:
+                        continue
+                    check = checks[name] = _validator(members[name])
+                if not check(item):
                     return False
             return True
 
         return structure
     if kind == "list":
-        member = _lazy(shape.member)  # type: ignore[attr-defined]
+        member_shape: Shape = shape.member  # type: ignore[attr-defined]
+        member: list[Validator] = []
 
         def listed(value: Any) -> bool:
-            if not isinstance(value, list | tuple) or not _in_bounds(len(value), low, high):
+            if not isinstance(value, list | tuple):
                 return False
-            return all(member(item) for item in value)
+            count = len(value)
+            if (low is not None and count < low) or (high is not None and count > high):
+                return False
+            if not member:
+                member.append(_validator(member_shape))
+            check = member[0]
+            return all(item is None or check(item) for item in value)
 
         return listed
     if kind == "map":
-        key, inner = _lazy(shape.key), _lazy(shape.value)  # type: ignore[attr-defined]
+        key_shape, value_shape = shape.key, shape.value  # type: ignore[attr-defined]
 
         def mapped(value: Any) -> bool:
             if not isinstance(value, Mapping):
                 return False
-            return all(key(k) and inner(item) for k, item in value.items())
+            return all(is_valid(key_shape, k) and is_valid(value_shape, item) for k, item in value.items())
 
         return mapped
     if kind == "string":
-        pattern = meta.get("pattern")
-        compiled = _compiled(pattern) if pattern else None
-        enum = frozenset(shape.enum or ())  # type: ignore[attr-defined]
-
-        def string(value: Any) -> bool:
-            if not isinstance(value, str) or not _in_bounds(len(value), low, high):
-                return False
-            if compiled is not None and not compiled.fullmatch(value):
-                return False
-            return not (enum and value not in enum)
-
-        return string
+        return _string_validator(low, high, meta.get("pattern"), frozenset(shape.enum or ()))  # type: ignore[attr-defined]
     if kind in ("integer", "long", "float", "double"):
         width = _INTEGER_BITS.get(kind)
         smallest, largest = (-(2 ** (width - 1)), 2 ** (width - 1)) if width else (0, 0)
@@ -232,6 +223,37 @@ def _compile(shape: Shape) -> Validator:
     if kind == "timestamp":
         return lambda value: isinstance(value, datetime | int | float)
     return lambda _value: True
+
+
+# Strings a string checker has passed, kept up to this many: a listing repeats names, base model ARNs and
+# account ids on every item, and a pattern is the costliest check. Whether a string passes is a function of
+# the string alone, so a kept answer cannot go stale.
+PASSED_STRINGS_KEPT = 4096
+
+
+def _string_validator(
+    low: int | None, high: int | None, pattern: str | None, enum: frozenset[str]
+) -> Validator:
+    compiled = _compiled(pattern) if pattern else None
+    passed: set[str] = set()
+
+    def string(value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        if value in passed:
+            return True
+        length = len(value)
+        if (low is not None and length < low) or (high is not None and length > high):
+            return False
+        if compiled is not None and not compiled.fullmatch(value):
+            return False
+        if enum and value not in enum:
+            return False
+        if len(passed) < PASSED_STRINGS_KEPT:
+            passed.add(value)
+        return True
+
+    return string
 
 
 def _in_bounds(measure: float, low: float | None, high: float | None) -> bool:
