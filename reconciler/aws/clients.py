@@ -310,8 +310,17 @@ class AwsClients:
 
         # Assume now (not lazily at the first signed request) so that a refusal surfaces here, with the
         # account and Region at hand; botocore refreshes through `fetch` before the credentials expire.
-        return RefreshableCredentials.create_from_metadata(
-            metadata=fetch(), refresh_using=fetch, method=AccountCredentials.method
+        metadata = fetch()
+        return RefreshableCredentials(
+            access_key=metadata["access_key"],
+            secret_key=metadata["secret_key"],
+            token=metadata["token"],
+            expiry_time=_parse_timestamp(metadata["expiry_time"]),
+            refresh_using=fetch,
+            method=AccountCredentials.method,
+            # The signer asks whether a refresh is due on every request; botocore's default clock builds a
+            # dateutil local zone each time (a twentieth of a call's CPU). Expiry is compared in UTC.
+            time_fetcher=_utc_now,
         )
 
     # -- clients ---------------------------------------------------------------------------------------
@@ -373,6 +382,10 @@ class AwsClients:
     def _count_attempt(self, event_name: str, **_: object) -> None:
         with self._counts_lock:
             self._attempts[_operation_key(event_name)] += 1
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _parse_timestamp(value: object) -> datetime:

@@ -6,6 +6,7 @@ sandbox uses, so real boto3 clients parse real error responses.
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -19,7 +20,14 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto import mock_aws
 
 from reconciler.aws.clients import AwsClients
-from reconciler.aws.discovery import AwsReadError, ScopeFailure, discover, read_tags, run_all
+from reconciler.aws.discovery import (
+    FAN_OUT_GEN0_THRESHOLD,
+    AwsReadError,
+    ScopeFailure,
+    discover,
+    read_tags,
+    run_all,
+)
 from reconciler.aws.limits import MAX_CALLS_PER_SCOPE
 from reconciler.core.live import Scope
 from reconciler.errors import AwsAccessError
@@ -231,3 +239,24 @@ def test_calls_in_one_account_region_stay_bounded_whatever_the_workers() -> None
     assert results == {key: key[1] for key in tasks}
     assert set(peak) == set(scopes)
     assert max(peak.values()) <= MAX_CALLS_PER_SCOPE
+
+
+def test_a_fan_out_collects_garbage_less_often_and_restores_the_thresholds_after() -> None:
+    """A nested fan-out leaves the setting to the outer one, which restores the process's own when it ends."""
+    before = gc.get_threshold()
+    seen: dict[str, int] = {}
+
+    def inner() -> None:
+        seen["inner"] = gc.get_threshold()[0]
+
+    def outer() -> None:
+        run_all({"inner": inner}, scope_of=lambda _: Scope(DEV, "us-east-1"), max_workers=2)
+        seen["outer, after the inner fan-out"] = gc.get_threshold()[0]
+
+    run_all({"outer": outer}, scope_of=lambda _: Scope(DEV, "us-east-1"), max_workers=2)
+
+    assert seen == {
+        "inner": max(before[0], FAN_OUT_GEN0_THRESHOLD),
+        "outer, after the inner fan-out": max(before[0], FAN_OUT_GEN0_THRESHOLD),
+    }
+    assert gc.get_threshold() == before

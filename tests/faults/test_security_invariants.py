@@ -4,6 +4,7 @@ delete of a resource without our ownership tag, and no credentials in any output
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -30,13 +31,14 @@ DELETE_TARGETS = {
 def credentials(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every secret the run is handed: assumed-role secret keys and session tokens."""
     secrets: list[str] = []
-    original = RefreshableCredentials.create_from_metadata.__func__  # type: ignore[attr-defined]
+    original = RefreshableCredentials.__init__
 
-    def capture(cls: type, metadata: dict[str, str], *args: Any, **kwargs: Any) -> Any:
-        secrets.extend([metadata["secret_key"], metadata["token"]])
-        return original(cls, metadata, *args, **kwargs)
+    def capture(self: RefreshableCredentials, *args: Any, **kwargs: Any) -> None:
+        given = inspect.signature(original).bind(self, *args, **kwargs).arguments
+        secrets.extend([given["secret_key"], given["token"]])
+        original(self, *args, **kwargs)
 
-    monkeypatch.setattr(RefreshableCredentials, "create_from_metadata", classmethod(capture))
+    monkeypatch.setattr(RefreshableCredentials, "__init__", capture)
     return secrets
 
 
