@@ -3,7 +3,8 @@ and the manifests: which accounts play which roles, in which Regions, with which
 
 `called_operations` scans the package's source (not the sandbox, which implements the calls) for the AWS
 operations it calls: operation names written as strings (the planner's actions, e.g. "CreateModelCopyJob")
-and client method calls / paginators (`bedrock.get_paginator("list_custom_models")`), matched against
+and client method calls / paginators (`bedrock.get_paginator("list_custom_models")`) / methods passed to be
+called (`_pages(bedrock.list_custom_models, ...)`), matched against
 botocore's service models. A test keeps the grant table equal to that scan, so the policy cannot drift
 from the code.
 """
@@ -83,8 +84,11 @@ def _names(tree: ast.AST) -> tuple[set[str], set[str]]:
                 pascal.add(node.value)
             elif node.value.islower() and "_" in node.value:
                 snake.add(node.value)  # get_paginator("list_custom_models")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            snake.add(node.func.attr)
+        elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Attribute):
+                snake.add(node.func.attr)
+            # A client method handed over to be called: `_pages(bedrock.list_custom_models, ...)`.
+            snake.update(arg.attr for arg in node.args if isinstance(arg, ast.Attribute))
     return pascal, snake
 
 
