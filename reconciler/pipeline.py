@@ -54,7 +54,8 @@ class PlanResult:
 
 @contextmanager
 def aws_base_session(*, sandbox: bool, sandbox_dir: Path | None = None) -> Iterator[object]:
-    """A boto3 Session for the base credentials: the sandbox's, or the normal AWS credential chain."""
+    """The base credentials' session: the sandbox's boto3 Session, or the normal AWS credential chain
+    (botocore's, aws/clients.DefaultChainSession)."""
     if sandbox:
         from reconciler.sandbox.remote import configured_server, remote_session
 
@@ -63,7 +64,8 @@ def aws_base_session(*, sandbox: bool, sandbox_dir: Path | None = None) -> Itera
             with remote_session(server) as session:
                 yield session
             return
-        import boto3  # the client's own import, before the simulator's start-up is timed
+        # The client side imports botocore only (aws/clients.py): boto3 comes with the simulator.
+        import reconciler.aws.clients  # noqa: F401  (imported before the simulator's start-up is timed)
 
         started = time.thread_time()
         from reconciler.sandbox.estate import SandboxEstate, sandbox_directory
@@ -75,9 +77,9 @@ def aws_base_session(*, sandbox: bool, sandbox_dir: Path | None = None) -> Itera
             SimulatorCpu.add(time.thread_time() - started)
             yield estate.session()
     else:
-        import boto3
+        from reconciler.aws.clients import DefaultChainSession
 
-        yield boto3.Session()
+        yield DefaultChainSession()
 
 
 def make_plan(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -12,7 +14,7 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from reconciler.aws.acting_as import AccountCredentials, UnboundCallError
-from reconciler.aws.clients import AwsClients, Retries
+from reconciler.aws.clients import AwsClients, DefaultChainSession, Retries
 from reconciler.errors import AwsAccessError
 
 BASE_ACCOUNT = "123456789012"  # moto's default account for unknown access keys
@@ -210,3 +212,34 @@ def test_a_shared_client_called_outside_an_account_refuses_instead_of_signing_as
         credentials = AccountCredentials()
         with pytest.raises(UnboundCallError):
             credentials.get_frozen_credentials()
+
+
+def test_the_default_chain_session_finds_what_boto3_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIABASEEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with mock_aws():
+        ours, boto3s = DefaultChainSession(), boto3.Session()
+        assert (ours.region_name, ours.profile_name, ours.available_profiles) == (
+            boto3s.region_name,
+            boto3s.profile_name,
+            boto3s.available_profiles,
+        )
+        clients = AwsClients(ours, ROLES)
+        assert clients.base_account("eu-west-1") == BASE_ACCOUNT
+        assert clients.client("sts", DEV, "eu-west-1").get_caller_identity()["Account"] == DEV
+
+
+def test_a_run_on_aws_does_not_import_boto3() -> None:
+    """botocore is all the clients use; boto3's import (s3transfer, multiprocessing) would cost every run
+    a fifth of a second of CPU."""
+    script = (
+        "import sys\n"
+        "import reconciler.cli, reconciler.commands.plan, reconciler.commands.apply, reconciler.pipeline\n"
+        "import reconciler.applying, reconciler.aws.discovery, reconciler.aws.preflight\n"
+        "from reconciler.aws.clients import DefaultChainSession\n"
+        "DefaultChainSession().client('bedrock', region_name='us-east-1')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 's3transfer')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
