@@ -85,14 +85,23 @@ def test_a_pr_from_the_repository_itself_gets_no_fork_notice(
     assert ActionsRun.from_environment().is_fork is False
 
 
-def _review(state: FakeState, root: Path, tmp_path: Path, number: int = 21, head: str = HEAD) -> None:
-    """What the plan workflow leaves behind for a PR: its plan as an artifact of its run for the PR's head
-    commit, and the merged PR behind the merge commit."""
+def _merged_after_review(
+    state: FakeState, root: Path, tmp_path: Path, actions_env: ActionsEnv, head: str = HEAD
+) -> None:
+    """PR #21 was reviewed (the plan workflow's run for `head` left its plan as an artifact) and merged as
+    MERGE, and this run is the push of MERGE to main."""
     plan_file = tmp_path / "reviewed" / "plan.json"
     plan_file.parent.mkdir(exist_ok=True)
     assert main(["plan", "--sandbox", "--root", str(root), "-out", str(plan_file)]) == 0
-    state.add_reviewed_plan(number, head, plan_file.read_text(), run_id=1, artifact_id=77)
-    state.add_merge(number, MERGE, ["environments/staging.yaml"], "2026-11-25T09:00:00Z", head=HEAD)
+    state.add_reviewed_plan(21, head, plan_file.read_text(), run_id=1, artifact_id=77)
+    state.add_merge(21, MERGE, ["environments/staging.yaml"], "2026-11-25T09:00:00Z", head=HEAD)
+    actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
+
+
+def _jobs_finish_at_once(sandbox_dir: Path) -> None:
+    """`apply` from the command line polls in real time: the sandbox's jobs must not keep it waiting."""
+    with SandboxEstate.open(sandbox_dir) as estate:
+        estate.update_settings(time_scale=100_000.0)
 
 
 def test_merge_applies_the_reviewed_plan_with_the_apply_command_and_reports_back(
@@ -103,10 +112,8 @@ def test_merge_applies_the_reviewed_plan_with_the_apply_command_and_reports_back
     tmp_path: Path,
 ) -> None:
     state, _ = fake_github
-    with SandboxEstate.open(sandbox_dir) as estate:
-        estate.update_settings(time_scale=100_000.0)  # `apply` polls in real time: let jobs finish at once
-    _review(state, manifests_repo, tmp_path)
-    actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
+    _jobs_finish_at_once(sandbox_dir)
+    _merged_after_review(state, manifests_repo, tmp_path, actions_env)
     work = tmp_path / "work"
     argv = ["ci", "apply-merged", "--sandbox", "--root", str(manifests_repo), "--workdir", str(work)]
     assert main(argv) == 0
@@ -128,11 +135,10 @@ def test_merge_stops_when_the_merged_plan_differs_from_the_reviewed_one(
     tmp_path: Path,
 ) -> None:
     state, _ = fake_github
-    _review(state, manifests_repo, tmp_path)
+    _merged_after_review(state, manifests_repo, tmp_path, actions_env)
     # Main moved on after the review (another PR merged first): the merged manifests plan something else.
     staging = manifests_repo / "environments" / "staging.yaml"
     staging.write_text(staging.read_text().replace("modelUnits: 1", "modelUnits: 3", 1))
-    actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
     code, calls = apply_merged_in_sandbox(manifests_repo, sandbox_dir, tmp_path / "work")
     assert code == 1
     assert calls == []
@@ -150,12 +156,11 @@ def test_merge_stops_when_aws_changed_the_plan_since_the_review(
     tmp_path: Path,
 ) -> None:
     state, _ = fake_github
-    _review(state, manifests_repo, tmp_path)
+    _merged_after_review(state, manifests_repo, tmp_path, actions_env)
     calls: list[Path] = []
     applier = sandbox_applier(manifests_repo, sandbox_dir, calls)
     # Someone applied by hand after the review: the reviewed plan is stale and would now do nothing.
     assert applier(tmp_path / "reviewed" / "plan.json", tmp_path / "manual-report.json") == 0
-    actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
     code = apply_merged(
         ActionsRun.from_environment(), manifests_repo, tmp_path / "work", sandbox=True, applier=applier
     )
@@ -168,8 +173,7 @@ def test_merge_without_a_plan_for_the_last_push_stops(
     manifests_repo: Path, actions_env: ActionsEnv, fake_github: tuple[FakeState, str], tmp_path: Path
 ) -> None:
     state, _ = fake_github
-    _review(state, manifests_repo, tmp_path, head="0ld" + "0" * 37)
-    actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
+    _merged_after_review(state, manifests_repo, tmp_path, actions_env, head="0ld" + "0" * 37)
     code = main(
         ["ci", "apply-merged", "--sandbox", "--root", str(manifests_repo), "--workdir", str(tmp_path)]
     )
@@ -268,10 +272,8 @@ def test_apply_merged_by_shard_applies_each_shards_part_with_its_own_comment(
     tmp_path: Path,
 ) -> None:
     state, _ = fake_github
-    with SandboxEstate.open(sandbox_dir) as estate:
-        estate.update_settings(time_scale=100_000.0)  # `apply` polls in real time: let jobs finish at once
-    _review(state, manifests_repo, tmp_path)
-    actions_env("push", {"ref": "refs/heads/main"}, sha=MERGE)
+    _jobs_finish_at_once(sandbox_dir)
+    _merged_after_review(state, manifests_repo, tmp_path, actions_env)
     root = ["--sandbox", "--root", str(manifests_repo)]
     live = tmp_path / "live"
     for index in (1, 2):  # the apply workflow's `read` matrix
