@@ -4,7 +4,6 @@ applies on the sandbox's simulated clock, and counts of what exists in the simul
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,8 +17,8 @@ from reconciler.aws.executor import ExecutionOptions
 from reconciler.core.plan import Action
 from reconciler.sandbox.clock import SandboxClock
 from reconciler.sandbox.estate import SandboxEstate
+from tests.examples import copy_examples, example_repo
 
-REPO = Path(__file__).resolve().parents[2]
 # The example prod's promotedFrom soak: a version enters prod once staging has served it, verified, this long.
 SOAK_SECONDS = 24 * 3600
 
@@ -109,9 +108,7 @@ def live_duplicates(state: dict[str, Any]) -> dict[str, int]:
 
 def make_estate(tmp_path: Path, **settings: Any) -> Estate:
     """A copy of the example manifests and their sandbox, with these sandbox settings."""
-    root = tmp_path / "repo"
-    for folder in ("models", "environments"):
-        shutil.copytree(REPO / folder, root / folder)
+    root = copy_examples(tmp_path / "repo")
     sandbox_dir = tmp_path / "sandbox"
     with SandboxEstate.open(sandbox_dir) as estate:
         # By default a frozen clock: only the executor's SandboxClock moves it, so waiting costs no real time.
@@ -121,10 +118,8 @@ def make_estate(tmp_path: Path, **settings: Any) -> Estate:
 
 def cli_estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> Estate:
     """`make_estate`, and the CLI's --sandbox pointed at its sandbox."""
-    made = make_estate(tmp_path, **settings)
-    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(made.sandbox_dir))
-    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
-    return made
+    root = example_repo(tmp_path, monkeypatch, **{"time_scale": 0.0, **settings})
+    return Estate(root, tmp_path / "sandbox")
 
 
 def duplicates(counts: Counter[str]) -> dict[str, int]:

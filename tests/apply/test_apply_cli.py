@@ -12,21 +12,15 @@ from pathlib import Path
 import pytest
 
 from reconciler.aws.lock import DynamoDbLock, LockSettings
-from reconciler.cli import main
 from reconciler.sandbox.estate import SandboxEstate
 from tests.apply.support import cli_estate, duplicates
+from tests.examples import run_cli
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # Simulated time runs fast, so the CLI's real waiting is short.
     return cli_estate(tmp_path, monkeypatch, time_scale=20000.0).root
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def state(repo: Path) -> dict[str, object]:
@@ -42,9 +36,9 @@ def test_plan_out_then_apply_converges_and_reports(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     planfile = tmp_path / "pr-42.tfplan"
-    code, _, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(planfile))
+    code, _, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(planfile))
     assert code == 0, err
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys, "apply", "--sandbox", "--root", str(repo), "--poll-seconds", "0.05", str(planfile)
     )
     assert code == 0, err
@@ -60,7 +54,7 @@ def test_plan_out_then_apply_converges_and_reports(
     )
     assert [c["operation"] for c in copy["calls"]] == ["CreateModelCopyJob"]
     assert "clientRequestToken" not in copy["calls"][0]["request"]
-    code, out, _ = run(capsys, "plan", "--sandbox", "--root", str(repo), "-detailed-exitcode")
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "-detailed-exitcode")
     assert code == 0
     assert "No changes" in out
 
@@ -69,10 +63,10 @@ def test_a_plan_made_before_the_manifests_changed_is_refused(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     planfile = tmp_path / "old.tfplan"
-    run(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(planfile))
+    run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(planfile))
     prod = repo / "environments" / "prod.yaml"
     prod.write_text(prod.read_text().replace("modelUnits: 1", "modelUnits: 2"))
-    code, _, err = run(capsys, "apply", "--sandbox", "--root", str(repo), str(planfile))
+    code, _, err = run_cli(capsys, "apply", "--sandbox", "--root", str(repo), str(planfile))
     assert code == 1
     assert "stale: the manifests changed" in err
     assert "bedrock-gitops plan -out FILE" in err
@@ -84,14 +78,14 @@ def test_a_plan_made_before_aws_changed_is_refused(
 ) -> None:
     first = tmp_path / "first.tfplan"
     second = tmp_path / "second.tfplan"
-    run(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(first))
-    run(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(second))
-    code, _, err = run(
+    run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(first))
+    run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(second))
+    code, _, err = run_cli(
         capsys, "apply", "--sandbox", "--root", str(repo), "--poll-seconds", "0.05", str(first)
     )
     assert code == 0, err
     made = shares(repo)
-    code, _, err = run(capsys, "apply", "--sandbox", "--root", str(repo), str(second))
+    code, _, err = run_cli(capsys, "apply", "--sandbox", "--root", str(repo), str(second))
     assert code == 1
     assert "stale: the requests it would send changed" in err
     assert "Nothing was applied" in err
@@ -103,7 +97,7 @@ def test_a_plan_that_breaks_a_policy_is_not_applied(
 ) -> None:
     prod = repo / "environments" / "prod.yaml"
     prod.write_text(prod.read_text().replace("modelUnits: 1", "modelUnits: 5"))
-    code, _, err = run(capsys, "apply", "--sandbox", "--root", str(repo), "--auto-approve")
+    code, _, err = run_cli(capsys, "apply", "--sandbox", "--root", str(repo), "--auto-approve")
     assert code == 1
     assert "nothing was applied" in err
     assert "environments/prod.yaml:" in err
@@ -111,12 +105,12 @@ def test_a_plan_that_breaks_a_policy_is_not_applied(
 
 
 def test_apply_without_a_plan_file_needs_confirmation(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "apply", "--sandbox", "--root", str(repo))
+    code, out, err = run_cli(capsys, "apply", "--sandbox", "--root", str(repo))
     assert code == 1
     assert "+ create share/financial-analyst/v1" in out  # the plan is shown before asking
     assert "--auto-approve" in err
     assert shares(repo) == 0
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys, "apply", "--sandbox", "--root", str(repo), "--auto-approve", "--poll-seconds", "0.05"
     )
     assert code == 0, err
@@ -126,9 +120,9 @@ def test_apply_without_a_plan_file_needs_confirmation(repo: Path, capsys: pytest
 def test_a_failed_copy_job_makes_apply_exit_1_and_says_what_was_skipped(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run(capsys, "sandbox", "--root", str(repo), "set", "failing_copy_targets=777788889999/us-east-1")
+    run_cli(capsys, "sandbox", "--root", str(repo), "set", "failing_copy_targets=777788889999/us-east-1")
     report = tmp_path / "report.json"
-    code, out, _ = run(
+    code, out, _ = run_cli(
         capsys,
         "apply",
         "--sandbox",
@@ -161,7 +155,7 @@ def test_lock_timeout_shows_whom_it_waits_for_then_gives_up(
         dynamodb = estate.session().client("dynamodb", region_name="us-east-1")
         holder = DynamoDbLock(dynamodb, LockSettings()).acquire("release train 12", owner="ci on run 7")
     argv = ["apply", "--sandbox", "--root", str(repo), "--auto-approve", "--lock-timeout", "3"]
-    code, _, err = run(capsys, *argv)
+    code, _, err = run_cli(capsys, *argv)
     assert code == 1
     assert "s left of --lock-timeout): lock " + holder.lock_id in err
     assert err.index("Waiting for the apply lock (") < err.index("another apply is running")
@@ -176,19 +170,21 @@ def test_a_held_lock_blocks_apply_until_force_unlocked(
     with SandboxEstate.open(sandbox_dir) as estate:
         dynamodb = estate.session().client("dynamodb", region_name="us-east-1")
         holder = DynamoDbLock(dynamodb, LockSettings()).acquire("release train 12", owner="ci on run 7")
-    code, _, err = run(capsys, "apply", "--sandbox", "--root", str(repo), "--auto-approve")
+    code, _, err = run_cli(capsys, "apply", "--sandbox", "--root", str(repo), "--auto-approve")
     assert code == 1
     assert f"another apply is running: lock {holder.lock_id} held by ci on run 7" in err
     assert "release train 12" in err
     assert f"bedrock-gitops force-unlock {holder.lock_id} --sandbox" in err  # copy-paste safe
     assert shares(repo) == 0
-    code, _, err = run(capsys, "force-unlock", "--sandbox", "--root", str(repo), "not-the-id", "--force")
+    code, _, err = run_cli(capsys, "force-unlock", "--sandbox", "--root", str(repo), "not-the-id", "--force")
     assert code == 1
     assert "does not match" in err
-    code, out, err = run(capsys, "force-unlock", "--sandbox", "--root", str(repo), holder.lock_id, "--force")
+    code, out, err = run_cli(
+        capsys, "force-unlock", "--sandbox", "--root", str(repo), holder.lock_id, "--force"
+    )
     assert code == 0, err
     assert "removed" in out
-    code, _, err = run(
+    code, _, err = run_cli(
         capsys, "apply", "--sandbox", "--root", str(repo), "--auto-approve", "--poll-seconds", "0.05"
     )
     assert code == 0, err

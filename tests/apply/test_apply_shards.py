@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.aws.lock import DynamoDbLock, LockSettings
-from reconciler.cli import main
 from reconciler.sandbox.estate import SandboxEstate
 from tests.apply.support import cli_estate
+from tests.examples import run_cli
 
 SOURCE = "111122223333"  # shard 1 of 2; the two other example accounts are shard 2 of 2
 
@@ -21,24 +21,20 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return cli_estate(tmp_path, monkeypatch, time_scale=20000.0).root  # copy jobs finish in moments
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def sharded_plan(capsys: pytest.CaptureFixture[str], repo: Path, folder: Path) -> Path:
     """`plan --shard` for 1/2 and 2/2 into `folder`, then `plan --merge` of both: the reviewed plan."""
     folder.mkdir()
     for index in (1, 2):
         out = folder / f"shard-{index}.json"
-        code, _, err = run(
+        code, _, err = run_cli(
             capsys, "plan", "--sandbox", "-C", str(repo), "--shard", f"{index}/2", "-out", str(out)
         )
         assert code == 0, err
     planfile = folder.parent / f"{folder.name}.tfplan"
     files = [str(p) for p in sorted(folder.glob("*.json"))]
-    code, _, err = run(capsys, "plan", "--sandbox", "-C", str(repo), "--merge", *files, "-out", str(planfile))
+    code, _, err = run_cli(
+        capsys, "plan", "--sandbox", "-C", str(repo), "--merge", *files, "-out", str(planfile)
+    )
     assert code == 0, err
     return planfile
 
@@ -46,7 +42,7 @@ def sharded_plan(capsys: pytest.CaptureFixture[str], repo: Path, folder: Path) -
 def apply_shard(
     capsys: pytest.CaptureFixture[str], repo: Path, shard: str, *extra: str
 ) -> tuple[int, str, str]:
-    return run(
+    return run_cli(
         capsys, "apply", "--sandbox", "-C", str(repo), "--poll-seconds", "0.05", "--shard", shard, *extra
     )
 
@@ -72,7 +68,7 @@ def test_shards_apply_their_own_accounts_and_together_converge(
     assert code == 0, err
     assert "Deferred " not in err
     assert "CreateModelCopyJob" in out
-    code, out, err = run(capsys, "plan", "--sandbox", "-C", str(repo), "-detailed-exitcode")
+    code, out, err = run_cli(capsys, "plan", "--sandbox", "-C", str(repo), "-detailed-exitcode")
     assert code == 0, out + err
     assert "No changes" in out
 
@@ -96,7 +92,7 @@ def test_a_shard_apply_needs_a_reviewed_plan_and_respects_the_estate_lock(
     code, _, err = apply_shard(capsys, repo, "2/2", str(reviewed))
     assert code == 1
     assert f"another apply is running: lock {shard.lock_id}" in err
-    code, out, err = run(
+    code, out, err = run_cli(
         capsys, "force-unlock", "--sandbox", "-C", str(repo), "--shard", "2/2", shard.lock_id, "--force"
     )
     assert code == 0, err

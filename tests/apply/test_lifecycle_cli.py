@@ -11,20 +11,14 @@ import pytest
 import yaml
 from botocore.retries.standard import ExponentialBackoff
 
-from reconciler.cli import main
 from reconciler.sandbox.estate import SandboxEstate
 from tests.apply.support import Estate, cli_estate, live_duplicates
+from tests.examples import run_cli
 
 
 @pytest.fixture
 def estate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Estate:
     return cli_estate(tmp_path, monkeypatch)  # the sandbox clock is frozen: only `sandbox advance` moves it
-
-
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def fast_time(estate: Estate) -> None:
@@ -36,14 +30,14 @@ def fast_time(estate: Estate) -> None:
 def converge(estate: Estate, capsys: pytest.CaptureFixture[str], *extra: str) -> None:
     fast_time(estate)
     root = str(estate.root)
-    code, out, err = cli(
+    code, out, err = run_cli(
         capsys, "apply", "--sandbox", "--root", root, "--auto-approve", "--poll-seconds", "0.05", *extra
     )
     assert code == 0, out + err
 
 
 def assert_no_changes(estate: Estate, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = cli(capsys, "plan", "--sandbox", "--root", str(estate.root), "-detailed-exitcode")
+    code, out, err = run_cli(capsys, "plan", "--sandbox", "--root", str(estate.root), "-detailed-exitcode")
     assert (code, out.splitlines()[-1:]) == (0, ["No changes. AWS matches the manifests."]), out + err
     assert live_duplicates(estate.state()) == {}
 
@@ -53,7 +47,7 @@ def test_a_plan_saved_while_copies_run_is_applied_after_they_finish(
 ) -> None:
     root = str(estate.root)
     # An apply that timed out: its copy jobs are still running in AWS.
-    code, out, _ = cli(
+    code, out, _ = run_cli(
         capsys,
         "apply",
         "--sandbox",
@@ -68,13 +62,13 @@ def test_a_plan_saved_while_copies_run_is_applied_after_they_finish(
     assert code == 1
     assert "still running" in out
     planfile = tmp_path / "resume.tfplan"
-    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "-out", str(planfile))
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", root, "-out", str(planfile))
     assert code == 0
     assert "= wait prod/us-east-1/financial-analyst/copy" in out
     # The jobs move on (and finish) between the review of the plan and its apply: not a reason to refuse it.
-    cli(capsys, "sandbox", "--root", root, "advance", "3600")
+    run_cli(capsys, "sandbox", "--root", root, "advance", "3600")
     fast_time(estate)
-    code, out, err = cli(
+    code, out, err = run_cli(
         capsys, "apply", "--sandbox", "--root", root, "--poll-seconds", "0.05", str(planfile)
     )
     assert code == 0, out + err
@@ -86,7 +80,7 @@ def test_a_saved_plan_whose_requests_changed_is_still_refused(
     estate: Estate, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = str(estate.root)
-    cli(
+    run_cli(
         capsys,
         "apply",
         "--sandbox",
@@ -99,7 +93,7 @@ def test_a_saved_plan_whose_requests_changed_is_still_refused(
         "0.1",
     )
     planfile = tmp_path / "resume.tfplan"
-    cli(capsys, "plan", "--sandbox", "--root", root, "-out", str(planfile))
+    run_cli(capsys, "plan", "--sandbox", "--root", root, "-out", str(planfile))
     # Out of band, a copy job fails: the plan that waited for it would now have to start a new one.
     state_path = estate.sandbox_dir / "state.json"
     with SandboxEstate.open(estate.sandbox_dir):
@@ -107,8 +101,8 @@ def test_a_saved_plan_whose_requests_changed_is_still_refused(
         job = next(iter(state["bedrock"]["777788889999/us-east-1"]["copy_jobs"].values()))
         job["will_fail"] = "KMS key disabled by hand"
         state_path.write_text(json.dumps(state))
-    cli(capsys, "sandbox", "--root", root, "advance", "3600")
-    code, _, err = cli(capsys, "apply", "--sandbox", "--root", root, str(planfile))
+    run_cli(capsys, "sandbox", "--root", root, "advance", "3600")
+    code, _, err = run_cli(capsys, "apply", "--sandbox", "--root", root, str(planfile))
     assert code == 1
     assert "stale: the requests it would send changed" in err
     assert "prod/us-east-1/financial-analyst/copy: now needs CreateModelCopyJob" in err
@@ -123,12 +117,12 @@ def test_undeclared_managed_resources_are_drift_until_pruned(
     text = staging.read_text()
     staging.write_text(text[: text.index("    - name: support-summarizer")].rstrip() + "\n")
     root = str(estate.root)
-    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "-detailed-exitcode")
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", root, "-detailed-exitcode")
     assert code == 2
     assert "No changes" not in out
     assert "Plan: 0 to add, 0 to change, 0 to destroy, " in out
     assert "undeclared kept." in out
-    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "--json", "-detailed-exitcode")
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", root, "--json", "-detailed-exitcode")
     assert code == 2
     document = json.loads(out)
     assert document["summary"]["pending_prune"] == len(document["removals"]) > 0
@@ -162,14 +156,14 @@ def test_a_status_read_that_fails_while_waiting_is_not_a_failed_job(
     estate: Estate, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = str(estate.root)
-    cli(capsys, "sandbox", "--root", root, "set", "status_read_fault_rate=0.5")
+    run_cli(capsys, "sandbox", "--root", root, "set", "status_read_fault_rate=0.5")
     fast_time(estate)
-    code, out, err = cli(
+    code, out, err = run_cli(
         capsys, "apply", "--sandbox", "--root", root, "--auto-approve", "--poll-seconds", "0.05"
     )
     assert code == 0, out + err
     assert "0 failed" in out
-    cli(capsys, "sandbox", "--root", root, "set", "status_read_fault_rate=0")
+    run_cli(capsys, "sandbox", "--root", root, "set", "status_read_fault_rate=0")
     assert_no_changes(estate, capsys)
 
 
@@ -187,9 +181,9 @@ def test_plan_reads_retry_through_60_percent_throttling(
     estate: Estate, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = str(estate.root)
-    cli(capsys, "sandbox", "--root", root, "set", "throttle_rate=0.6")
+    run_cli(capsys, "sandbox", "--root", root, "set", "throttle_rate=0.6")
     for _ in range(3):
-        code, out, err = cli(capsys, "plan", "--sandbox", "--root", root, "--stats")
+        code, out, err = run_cli(capsys, "plan", "--sandbox", "--root", root, "--stats")
         assert code == 0, err
         assert "+ create share/financial-analyst/v1" in out
 
@@ -199,9 +193,9 @@ def test_plan_says_when_its_reads_gave_up(
     estate: Estate, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = str(estate.root)
-    cli(capsys, "sandbox", "--root", root, "set", "throttle_rate=1")
+    run_cli(capsys, "sandbox", "--root", root, "set", "throttle_rate=1")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
-    code, _, err = cli(capsys, "plan", "--sandbox", "--root", root)
+    code, _, err = run_cli(capsys, "plan", "--sandbox", "--root", root)
     assert code == 1
     assert "ThrottlingException" in err
     assert "gave up after 2 attempts with backoff" in err
@@ -218,7 +212,7 @@ def test_import_into_a_new_folder_round_trips(
     monkeypatch.chdir(estate.root)
     monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX_DIR")
     adopted = tmp_path / "adopted"
-    code, out, err = cli(
+    code, out, err = run_cli(
         capsys,
         *("import", "--sandbox", "--root", str(adopted), "--regions", "us-east-1,us-west-2"),
         *("-e", "staging=444455556666", "-e", "prod=777788889999"),
@@ -226,8 +220,8 @@ def test_import_into_a_new_folder_round_trips(
     assert code == 0, out + err
     model = (adopted / "models" / "financial-analyst.yaml").read_text()
     assert "roleArn: arn:aws:iam::111122223333:role/BedrockGitOpsReconciler" in model
-    assert cli(capsys, "validate", "--root", str(adopted))[0] == 0
-    code, out, err = cli(capsys, "plan", "--sandbox", "--root", str(adopted), "-detailed-exitcode")
+    assert run_cli(capsys, "validate", "--root", str(adopted))[0] == 0
+    code, out, err = run_cli(capsys, "plan", "--sandbox", "--root", str(adopted), "-detailed-exitcode")
     assert (code, out.splitlines()[-1:]) == (0, ["No changes. AWS matches the manifests."]), out + err
 
 
@@ -240,7 +234,7 @@ def test_a_resize_makes_a_new_throughput_then_removes_the_old_when_its_commitmen
     # (prod's `protected` policy would ask for allowRemovals for the old one: a stated rule, tested elsewhere)
     text = prod.read_text().replace("modelUnits: 1", "modelUnits: 2")
     prod.write_text(text.replace("    protected: true", "    protected: false"))
-    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "-detailed-exitcode")
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", root, "-detailed-exitcode")
     assert code == 2
     assert "No changes" not in out
     assert "+ create prod/us-east-1/financial-analyst/throughput" in out
@@ -252,11 +246,11 @@ def test_a_resize_makes_a_new_throughput_then_removes_the_old_when_its_commitmen
         ("prod-financial-analyst", 1),
         ("prod-financial-analyst-2u-onemonth", 2),
     ]
-    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "-detailed-exitcode")
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", root, "-detailed-exitcode")
     assert code == 2  # the old one still bills until its term ends
     assert re.search(r"Plan: 0 to add, 0 to change, 0 to destroy, [1-9][0-9]* undeclared kept\.", out)
-    cli(capsys, "sandbox", "--root", root, "advance", str(40 * 86400))
-    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root)
+    run_cli(capsys, "sandbox", "--root", root, "advance", str(40 * 86400))
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", root)
     assert "- destroy prod/us-east-1/financial-analyst/throughput/replaced/prod-financial-analyst" in out
     converge(estate, capsys)
     assert_no_changes(estate, capsys)
@@ -277,7 +271,7 @@ def test_a_resized_throughput_is_the_one_verified(estate: Estate, capsys: pytest
     )
     staging.write_text(text)
     converge(estate, capsys)  # exits 1 when a verification fails
-    code, out, err = cli(capsys, "verify", "--sandbox", "--root", str(estate.root))
+    code, out, err = run_cli(capsys, "verify", "--sandbox", "--root", str(estate.root))
     assert code == 0, out + err
     assert_no_changes(estate, capsys)
 
@@ -310,12 +304,12 @@ def test_a_copy_two_throughputs_serve_is_kept_while_one_of_them_is_committed(
     prod_document["spec"]["policies"].pop("promotedFrom")
     prod.write_text(yaml.safe_dump(prod_document))
     converge(estate, capsys, "--prune")  # exit 1 (ConflictException) when the copy went too early
-    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "-detailed-exitcode")
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", root, "-detailed-exitcode")
     assert code == 2
     assert "capacity 'staging-financial-analyst-1u-onemonth' still serves it" in out
-    cli(capsys, "sandbox", "--root", root, "advance", str(40 * 86400))
+    run_cli(capsys, "sandbox", "--root", root, "advance", str(40 * 86400))
     converge(estate, capsys, "--prune")
-    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", root, "--prune", "-detailed-exitcode")
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", root, "--prune", "-detailed-exitcode")
     assert code == 0, out
     east = estate.state()["bedrock"]["444455556666/us-east-1"]["throughputs"].values()
     assert [t["name"] for t in east] == ["manual-experiment"]  # not ours: never touched

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reconciler.cli import main
+from tests.examples import example_repo, run_cli
 
 REPO = Path(__file__).resolve().parents[2]
 PLAN_SCHEMA = json.loads((REPO / "schemas" / "plan.schema.json").read_text())
@@ -19,23 +18,11 @@ PLAN_SCHEMA = json.loads((REPO / "schemas" / "plan.schema.json").read_text())
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the example manifests, with its own sandbox estate."""
-    root = tmp_path / "repo"
-    for folder in ("models", "environments"):
-        shutil.copytree(REPO / folder, root / folder)
-    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(tmp_path / "sandbox"))
-    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
-    return root
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return example_repo(tmp_path, monkeypatch)
 
 
 def test_validate_accepts_the_examples(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "validate", "--root", str(repo))
+    code, out, _ = run_cli(capsys, "validate", "--root", str(repo))
     assert code == 0
     assert "Manifests are valid: 2 models (3 versions), 3 environments." in out
 
@@ -45,7 +32,7 @@ def test_validate_reports_located_errors_without_traceback(
 ) -> None:
     prod = repo / "environments" / "prod.yaml"
     prod.write_text(prod.read_text().replace("version: v1", "version: v9"))
-    code, _, err = run(capsys, "validate", "--root", str(repo))
+    code, _, err = run_cli(capsys, "validate", "--root", str(repo))
     assert code == 1
     assert "environments/prod.yaml:" in err
     assert "v9" in err
@@ -56,7 +43,7 @@ def test_validate_reports_located_errors_without_traceback(
 def test_plan_on_a_fresh_sandbox_creates_shares_copies_and_capacity(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "-detailed-exitcode")
+    code, out, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "-detailed-exitcode")
     assert code == 2, err
     assert "CreateResourceShare" in out or "share" in out
     assert "CreateModelCopyJob" in out
@@ -67,7 +54,7 @@ def test_plan_on_a_fresh_sandbox_creates_shares_copies_and_capacity(
 def test_plan_without_detailed_exitcode_exits_zero_on_changes(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(capsys, "plan", "--sandbox", "--root", str(repo))
+    code, _, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo))
     assert code == 0, err
 
 
@@ -76,7 +63,7 @@ def test_the_readme_shows_what_the_first_command_prints(
 ) -> None:
     """The README's first command is `bedrock-gitops plan --sandbox` on the examples: its output, shown there,
     includes what apply will verify (spec.verify) and prod's soak time."""
-    code, out, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "--no-color")
+    code, out, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "--no-color")
     assert code == 0, err
     readme = (REPO / "README.md").read_text()
     shown = readme.split("<!-- PLAN-EXAMPLE:START -->\n```text\n", 1)[1].split(
@@ -90,7 +77,7 @@ def test_the_readme_shows_what_the_first_command_prints(
 
 
 def test_plan_json_matches_the_plan_schema(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "--json")
+    code, out, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "--json")
     assert code == 0, err
     document = json.loads(out)
     jsonschema.Draft202012Validator(PLAN_SCHEMA).validate(document)
@@ -102,25 +89,25 @@ def test_saved_plan_shows_the_same_plan(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     planfile = tmp_path / "plan.json"
-    code, planned, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(planfile))
+    code, planned, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(planfile))
     assert code == 0, err
-    code, shown, err = run(capsys, "show", str(planfile))
+    code, shown, err = run_cli(capsys, "show", str(planfile))
     assert code == 0, err
     assert shown.strip() in planned
-    code, as_json, _ = run(capsys, "show", str(planfile), "--json")
+    code, as_json, _ = run_cli(capsys, "show", str(planfile), "--json")
     assert code == 0
     jsonschema.Draft202012Validator(PLAN_SCHEMA).validate(json.loads(as_json))
 
 
 def test_show_of_a_missing_plan_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "show", str(tmp_path / "nope.json"))
+    code, _, err = run_cli(capsys, "show", str(tmp_path / "nope.json"))
     assert code == 1
     assert "nope.json" in err
     assert "Traceback" not in err
 
 
 def test_stats_prints_api_calls(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "--stats")
+    code, _, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "--stats")
     assert code == 0, err
     assert "bedrock.ListCustomModels" in err
     assert "total" in err
@@ -130,7 +117,7 @@ def test_invalid_manifests_make_plan_fail_before_any_aws_call(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (repo / "models" / "financial-analyst.yaml").write_text("apiVersion: [\n")
-    code, _, err = run(capsys, "plan", "--sandbox", "--root", str(repo))
+    code, _, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo))
     assert code == 1
     assert "models/financial-analyst.yaml:" in err
     assert not (tmp_path / "sandbox").exists(), "the sandbox was opened although the manifests are invalid"
@@ -145,7 +132,7 @@ def test_unreachable_aws_is_a_clear_error(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example-secret-not-real")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
-    code, _, err = run(capsys, "plan", "--root", str(repo))
+    code, _, err = run_cli(capsys, "plan", "--root", str(repo))
     assert code == 1
     assert "Traceback" not in err
     assert "111122223333" in err or "777788889999" in err or "444455556666" in err

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,24 +13,12 @@ from reconciler.cli import main
 from reconciler.core.apply_report import StepResult
 from reconciler.core.plan import Action
 from reconciler.progress import LineProgress, TerminalProgress
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.examples import example_repo, run_cli
 
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "repo"
-    for folder in ("models", "environments"):
-        shutil.copytree(REPO / folder, root / folder)
-    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(tmp_path / "sandbox"))
-    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
-    return root
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return example_repo(tmp_path, monkeypatch)
 
 
 def assert_clear_error(code: int, err: str, *words: str) -> None:
@@ -54,13 +41,13 @@ def assert_clear_error(code: int, err: str, *words: str) -> None:
     ],
 )
 def test_usage_errors_exit_1_not_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, *argv)
+    code, _, err = run_cli(capsys, *argv)
     assert code == 1, err
     assert "usage:" in err
 
 
 def test_help_still_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "--help")[0] == 0
+    assert run_cli(capsys, "--help")[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -80,7 +67,7 @@ def test_help_still_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
 def test_out_of_range_numbers_are_refused_before_any_aws_call(
     argv: list[str], option: str, repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(capsys, *argv, "--root", str(repo))
+    code, _, err = run_cli(capsys, *argv, "--root", str(repo))
     assert_clear_error(code, err, option)
     # Nothing was touched: the sandbox was not even created.
     assert not (repo.parent / "sandbox").exists()
@@ -107,10 +94,10 @@ def test_out_of_range_numbers_are_refused_before_any_aws_call(
 def test_sandbox_set_refuses_values_out_of_range(
     setting: str, repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(capsys, "sandbox", "set", setting, "--root", str(repo))
+    code, _, err = run_cli(capsys, "sandbox", "set", setting, "--root", str(repo))
     assert_clear_error(code, err, setting.partition("=")[0])
     # The sandbox still works afterwards.
-    code, out, err = run(capsys, "sandbox", "status", "--root", str(repo))
+    code, out, err = run_cli(capsys, "sandbox", "status", "--root", str(repo))
     assert code == 0, err
     settings = json.loads(out.split("Settings: ", 1)[1].splitlines()[0])
     assert settings["throttle_rate"] == 0.0
@@ -118,7 +105,7 @@ def test_sandbox_set_refuses_values_out_of_range(
 
 
 def test_sandbox_set_accepts_values_in_range(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(
+    code, _, err = run_cli(
         capsys,
         "sandbox",
         "set",
@@ -137,7 +124,7 @@ def test_sandbox_set_accepts_values_in_range(repo: Path, capsys: pytest.CaptureF
 def test_sandbox_advance_refuses_unusable_durations(
     seconds: str, repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(capsys, "sandbox", "--root", str(repo), "advance", "--", seconds)
+    code, _, err = run_cli(capsys, "sandbox", "--root", str(repo), "advance", "--", seconds)
     assert_clear_error(code, err, seconds)
 
 
@@ -153,7 +140,7 @@ def test_end_of_input_at_the_confirmation_cancels_cleanly(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.stdin", _Tty(""))  # Ctrl-D at the prompt
-    code, out, err = run(capsys, "apply", "--sandbox", "--root", str(repo))
+    code, out, err = run_cli(capsys, "apply", "--sandbox", "--root", str(repo))
     assert "Internal error" not in err
     assert "Apply cancelled" in out
     assert code == 1, err
@@ -208,9 +195,9 @@ def test_comment_into_a_missing_folder_is_a_clear_error(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     planfile = tmp_path / "release.tfplan"
-    assert run(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(planfile))[0] == 0
+    assert run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(planfile))[0] == 0
     target = tmp_path / "no" / "such" / "comment.md"
-    code, _, err = run(capsys, "comment", str(planfile), "-o", str(target), "--root", str(repo))
+    code, _, err = run_cli(capsys, "comment", str(planfile), "-o", str(target), "--root", str(repo))
     assert_clear_error(code, err, str(target))
 
 
@@ -219,7 +206,7 @@ def test_saving_a_plan_over_a_folder_is_a_clear_error(
 ) -> None:
     folder = tmp_path / "plans"
     folder.mkdir()
-    code, _, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(folder))
+    code, _, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(folder))
     assert_clear_error(code, err, str(folder))
     assert list(folder.iterdir()) == []  # no temporary file left behind
 
@@ -230,7 +217,7 @@ def test_a_report_path_that_is_a_folder_is_refused_before_applying(
     folder = tmp_path / "reports"
     folder.mkdir()
     argv = ["apply", "--sandbox", "--auto-approve", "--root", str(repo), "--report", str(folder)]
-    code, _, err = run(capsys, *argv)
+    code, _, err = run_cli(capsys, *argv)
     assert_clear_error(code, err, str(folder))
     assert not (repo.parent / "sandbox").exists()  # refused before any AWS call
 
@@ -239,7 +226,7 @@ def test_a_report_path_that_is_a_folder_is_refused_before_applying(
 def test_sandbox_status_and_reset_take_no_arguments(
     extra: list[str], repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, _, err = run(capsys, "sandbox", "--root", str(repo), *extra)
+    code, _, err = run_cli(capsys, "sandbox", "--root", str(repo), *extra)
     assert_clear_error(code, err, extra[1])
 
 
@@ -248,7 +235,7 @@ def test_model_units_beyond_what_aws_accepts_are_a_manifest_error(
 ) -> None:
     staging = repo / "environments" / "staging.yaml"
     staging.write_text(staging.read_text().replace("modelUnits: 1", "modelUnits: 99999999999999999999", 1))
-    code, _, err = run(capsys, "validate", "--root", str(repo))
+    code, _, err = run_cli(capsys, "validate", "--root", str(repo))
     assert_clear_error(code, err, "environments/staging.yaml:", "modelUnits")
 
 
@@ -273,6 +260,6 @@ def test_no_aws_credentials_at_all_says_how_to_provide_them(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     for argv in (["plan"], ["apply", "--auto-approve"], ["force-unlock", "x", "--force"]):
-        code, _, err = run(capsys, *argv, "--root", str(repo))
+        code, _, err = run_cli(capsys, *argv, "--root", str(repo))
         assert_clear_error(code, err, "no AWS credentials", "--sandbox")
         assert "trusts this principal" not in err

@@ -5,16 +5,14 @@ reads only its accounts, and shard files that do not belong together are refused
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
 from reconciler.cli import main
 from reconciler.core.shards import parse_shard, shard_of
-from reconciler.sandbox.estate import SandboxEstate
+from tests.examples import example_repo, run_cli
 
-REPO = Path(__file__).resolve().parents[2]
 SOURCE = "111122223333"  # the examples' model source account
 TARGETS = ("444455556666", "777788889999")
 
@@ -23,27 +21,14 @@ TARGETS = ("444455556666", "777788889999")
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the example manifests with its own sandbox, on a frozen clock (plans made one after the
     other are stamped with the same time)."""
-    root = tmp_path / "repo"
-    for folder in ("models", "environments"):
-        shutil.copytree(REPO / folder, root / folder)
-    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(tmp_path / "sandbox"))
-    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
-    with SandboxEstate.open(tmp_path / "sandbox") as estate:
-        estate.update_settings(time_scale=0.0)
-    return root
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return example_repo(tmp_path, monkeypatch, time_scale=0.0)
 
 
 def shard_files(capsys: pytest.CaptureFixture[str], repo: Path, count: int) -> list[str]:
     files = []
     for index in range(1, count + 1):
         path = repo.parent / f"shard-{index}-of-{count}.json"
-        code, out, err = run(
+        code, out, err = run_cli(
             capsys, "plan", "--sandbox", "--root", str(repo), "--shard", f"{index}/{count}", "-out", str(path)
         )
         assert code == 0, err
@@ -68,10 +53,10 @@ def test_the_merged_plan_and_comment_equal_the_unsharded_ones(
     repo: Path, capsys: pytest.CaptureFixture[str], count: int
 ) -> None:
     whole, merged = repo.parent / "whole.json", repo.parent / "merged.json"
-    code, whole_text, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(whole))
+    code, whole_text, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "-out", str(whole))
     assert code == 0, err
     files = shard_files(capsys, repo, count)
-    code, merged_text, err = run(
+    code, merged_text, err = run_cli(
         capsys, "plan", "--sandbox", "--root", str(repo), "--merge", *files, "-out", str(merged)
     )
     assert code == 0, err
@@ -83,13 +68,15 @@ def test_the_merged_plan_and_comment_equal_the_unsharded_ones(
     assert any(a["depends_on"] for a in plan["actions"] if a["account"] != SOURCE)
     comments = []
     for planfile in (whole, merged):
-        code, out, err = run(capsys, "comment", str(planfile), "--root", str(repo))
+        code, out, err = run_cli(capsys, "comment", str(planfile), "--root", str(repo))
         assert code == 0, err
         comments.append(out)
     assert comments[0] == comments[1]
     assert "| prod |" in comments[0]
-    code, merged_json, _ = run(capsys, "plan", "--sandbox", "--root", str(repo), "--merge", *files, "--json")
-    code, whole_json, _ = run(capsys, "plan", "--sandbox", "--root", str(repo), "--json")
+    code, merged_json, _ = run_cli(
+        capsys, "plan", "--sandbox", "--root", str(repo), "--merge", *files, "--json"
+    )
+    code, whole_json, _ = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "--json")
     assert merged_json == whole_json
 
 
@@ -110,7 +97,7 @@ def test_shard_files_that_do_not_belong_together_are_refused(
     (four,) = shard_files(capsys, repo, 4)[:1]
 
     def merge(*files: str) -> str:
-        code, out, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "--merge", *files)
+        code, out, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "--merge", *files)
         assert code == 1
         assert "Traceback" not in err
         assert "nothing was planned" in err or "is not a shard file" in err
@@ -138,20 +125,20 @@ def test_a_shard_file_edited_to_hold_another_shards_account_is_refused(
     data = json.loads(Path(one).read_text())
     data["accounts"] = [SOURCE, TARGETS[0]]
     Path(one).write_text(json.dumps(data))
-    code, _, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "--merge", one, two)
+    code, _, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "--merge", one, two)
     assert code == 1
     assert "not the shard's" in err
 
 
 def test_shard_arguments_are_checked(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "--shard", "1/2")
+    code, _, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "--shard", "1/2")
     assert code == 1
     assert "add -out FILE" in err
     for bad, says in (("3/2", "K must be 1 to 2"), ("0/2", "K must be 1 to 2"), ("1/300", "N must be")):
-        code, _, err = run(capsys, "plan", "--sandbox", "--root", str(repo), "--shard", bad, "-out", "x")
+        code, _, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo), "--shard", bad, "-out", "x")
         assert code == 1
         assert says in err
     assert str(parse_shard("2/4")) == "2/4"
-    code, _, err = run(capsys, "plan", "--root", str(repo), "--shard", "1/2", "--merge", "x")
+    code, _, err = run_cli(capsys, "plan", "--root", str(repo), "--shard", "1/2", "--merge", "x")
     assert code == 1
     assert "not allowed with argument" in err

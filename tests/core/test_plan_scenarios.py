@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from reconciler.core.live import LiveInvitation, LiveState, Scope
 from reconciler.core.plan import Plan, Ref
 from reconciler.manifests.load import load_manifests
 from tests.core.estates import converged, without
+from tests.examples import copy_examples
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -26,9 +26,7 @@ DEV = "111122223333"
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    for folder in ("models", "environments"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
-    return tmp_path
+    return copy_examples(tmp_path)
 
 
 def desired_of(root: Path) -> DesiredState:

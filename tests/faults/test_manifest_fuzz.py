@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reconciler.cli import main
+from tests.examples import copy_examples
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = sorted(
@@ -72,10 +72,7 @@ def no_aws(monkeypatch: pytest.MonkeyPatch) -> None:
 def scratch_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One copy of the example manifests for every example of the module: each example overwrites one file
     and puts it back (copying and deleting a repository per example cost more than checking it)."""
-    root = tmp_path_factory.mktemp("bgo-fuzz")
-    for folder in ("models", "environments"):
-        shutil.copytree(REPO / folder, root / folder)
-    return root
+    return copy_examples(tmp_path_factory.mktemp("bgo-fuzz"))
 
 
 def _check_invalid(root: Path, relative: str, text: str | bytes, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from reconciler.cli import main
 from reconciler.sandbox.estate import DIRECTORY_ENV_VAR, SandboxEstate
+from tests.examples import copy_examples
 
-REPO = Path(__file__).resolve().parents[2]
 PROD = "777788889999"
 
 
 def test_plan_fails_naming_the_unreachable_account(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for folder in ("models", "environments"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
+    copy_examples(tmp_path)
     sandbox_dir = tmp_path / "sandbox"
     with SandboxEstate.open(sandbox_dir) as estate:
         estate.update_settings(time_scale=0.0, unreachable_accounts=[PROD])

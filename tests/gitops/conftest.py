@@ -4,7 +4,6 @@ its sandbox, and the apply step run against that sandbox."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,8 @@ from reconciler.ci.merge import Applier, apply_merged
 from reconciler.github.api import GitHub
 from reconciler.sandbox.clock import SandboxClock
 from reconciler.sandbox.estate import SandboxEstate
+from tests.examples import example_repo
 from tests.gitops.fake_github import TOKEN, FakeState, serve
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -39,12 +37,7 @@ def github(fake_github: tuple[FakeState, str]) -> GitHub:
 @pytest.fixture
 def manifests_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the example manifests with its own sandbox estate."""
-    root = tmp_path / "repo"
-    for folder in ("models", "environments"):
-        shutil.copytree(REPO / folder, root / folder)
-    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(tmp_path / "sandbox"))
-    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
-    return root
+    return example_repo(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ comment on each (ci/covered.py, ci/merge.py). The sandbox stands in for AWS, a l
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from reconciler.ci.covered import coverage
 from reconciler.cli import main
 from reconciler.github.api import GitHub
 from reconciler.pipeline import make_plan
+from tests.examples import copy_examples
 from tests.gitops.conftest import ActionsEnv, apply_merged_in_sandbox
 from tests.gitops.fake_github import FakeState
 
@@ -55,9 +55,7 @@ def merged(state: FakeState, number: int, merge_sha: str, files: list[str], minu
 
 
 def branch_of(main_repo: Path, tmp_path: Path, number: int, change: tuple[str, str, str]) -> Path:
-    branch = tmp_path / f"branch-{number}"
-    for folder in ("models", "environments"):
-        shutil.copytree(main_repo / folder, branch / folder)
+    branch = copy_examples(tmp_path / f"branch-{number}")
     edit(branch, change)
     return branch
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,15 +9,12 @@ import pytest
 from reconciler.errors import ManifestErrors
 from reconciler.manifests.load import load_manifests
 from reconciler.manifests.model import Backend
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.examples import copy_examples
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    for folder in ("models", "environments"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
-    return tmp_path
+    return copy_examples(tmp_path)
 
 
 def errors_of(root: Path) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,16 +13,14 @@ from reconciler.manifests import load as load_module
 from reconciler.manifests import yaml_nodes
 from reconciler.manifests.load import load_manifests
 from reconciler.manifests.yaml_nodes import MAX_NESTING_DEPTH, MAX_NUMBER_CHARACTERS
+from tests.examples import copy_examples
 
-REPO = Path(__file__).resolve().parents[2]
 EVIDENCE = '        approvedOn: "2026-07-14"\n'
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    for folder in ("models", "environments"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
-    return tmp_path
+    return copy_examples(tmp_path)
 
 
 def _edit(repo: Path, name: str, old: str, new: str) -> int:

@@ -9,15 +9,14 @@ import pytest
 
 from reconciler.errors import ManifestErrors
 from reconciler.manifests.load import load_manifests
+from tests.examples import copy_examples
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    for folder in ("models", "environments"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
-    return tmp_path
+    return copy_examples(tmp_path)
 
 
 def edit(repo: Path, name: str, old: str, new: str) -> None:

@@ -3,22 +3,18 @@ whose file does not load are not reported again as "unknown" or "not defined" (t
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from reconciler.errors import ManifestErrors
 from reconciler.manifests.load import load_manifests
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.examples import copy_examples
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    for folder in ("models", "environments"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
-    return tmp_path
+    return copy_examples(tmp_path)
 
 
 def errors_of(repo: Path) -> list[str]:

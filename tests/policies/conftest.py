@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.examples import example_repo, run_cli
 
 
 class Repo:
@@ -33,21 +30,10 @@ class Repo:
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Repo:
-    root = tmp_path / "repo"
-    for folder in ("models", "environments"):
-        shutil.copytree(REPO / folder, root / folder)
-    monkeypatch.setenv("BEDROCK_GITOPS_SANDBOX_DIR", str(tmp_path / "sandbox"))
-    monkeypatch.delenv("BEDROCK_GITOPS_SANDBOX", raising=False)
-    return Repo(root)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+    return Repo(example_repo(tmp_path, monkeypatch))
 
 
 def plan_json(capsys: pytest.CaptureFixture[str], repo: Repo) -> tuple[int, list[dict[str, object]]]:
-    code, out, _ = run(capsys, "plan", "--sandbox", "--root", str(repo.root), "--json")
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", str(repo.root), "--json")
     findings: list[dict[str, object]] = json.loads(out)["findings"]
     return code, findings

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.policies.conftest import Repo, plan_json, run
+from tests.examples import run_cli
+from tests.policies.conftest import Repo, plan_json
 
 PROD = "environments/prod.yaml"
 KEY_ID = "7a6b5c4d-3e2f-4a1b-9c0d-e1f2a3b4c5d7"
@@ -42,7 +43,7 @@ def test_a_pr_pinning_prod_to_a_version_staging_does_not_run_is_rejected(
     release_v3(repo)
     repo.edit(PROD, "      version: v1", "      version: v3")
     planfile = repo.root / "prod.plan"
-    code, out, err = run(capsys, "plan", "--sandbox", "--root", str(repo.root), "-out", str(planfile))
+    code, out, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo.root), "-out", str(planfile))
     assert code == 1
     first = out.splitlines()[0]
     assert first == (
@@ -139,7 +140,7 @@ def test_require_kms(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_required_evidence(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     repo.edit(PROD, "minimum: 0.85", "minimum: 0.9")
-    code, out, _ = run(capsys, "plan", "--sandbox", "--root", str(repo.root))
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", str(repo.root))
     assert code == 1
     assert (
         f"Error: {repo.where(PROD, 'version: v1', 9)}: [requiredEvidence] financial-analyst v1 lacks "
@@ -152,7 +153,7 @@ def test_max_model_units_blocks_in_prod_and_only_warns_in_staging(
     repo: Repo, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo.edit(STAGING, "        modelUnits: 1", "        modelUnits: 3")
-    code, out, _ = run(capsys, "plan", "--sandbox", "--root", str(repo.root))
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", str(repo.root))
     assert code == 0
     assert (
         f"Warning: {repo.where(STAGING, 'modelUnits: 3', 12)}: [maxModelUnits] financial-analyst asks "
@@ -188,7 +189,7 @@ def test_policy_configuration_errors_are_located(
     repo: Repo, capsys: pytest.CaptureFixture[str], old: str, new: str, message: str
 ) -> None:
     repo.edit(PROD, old, new)
-    code, _, err = run(capsys, "validate", "--root", str(repo.root))
+    code, _, err = run_cli(capsys, "validate", "--root", str(repo.root))
     assert code == 1, err
     value = new.split(": ")[1].rstrip("}")
     assert f"{repo.where(PROD, new, new.index(value))}: error: {message}" in err
@@ -196,6 +197,6 @@ def test_policy_configuration_errors_are_located(
 
 def test_a_promotion_loop_is_a_manifest_error(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
     repo.edit("environments/dev.yaml", "  models:\n", "  policies:\n    promotedFrom: prod\n  models:\n")
-    code, _, err = run(capsys, "validate", "--root", str(repo.root))
+    code, _, err = run_cli(capsys, "validate", "--root", str(repo.root))
     assert code == 1
     assert "promotedFrom makes a loop: dev <- prod <- staging <- dev" in err

@@ -19,7 +19,8 @@ from botocore.exceptions import ClientError
 from reconciler.sandbox import seed
 from reconciler.sandbox.estate import SandboxEstate
 from reconciler.sandbox.governance import key_policy
-from tests.policies.conftest import Repo, plan_json, run
+from tests.examples import run_cli
+from tests.policies.conftest import Repo, plan_json
 from tests.preflight.test_preflight_cli import change_estate, preflight
 from tests.sandbox.test_simulation import client, error_code
 
@@ -90,7 +91,7 @@ def apply_writes_nothing(repo: Repo, capsys: pytest.CaptureFixture[str], tmp_pat
     """apply refuses the plan's preflight error before its first write."""
     with SandboxEstate.open(tmp_path / "sandbox") as estate:
         before = estate.state_snapshot()
-    code, _, err = run(capsys, "apply", "--sandbox", "--root", str(repo.root), "--auto-approve")
+    code, _, err = run_cli(capsys, "apply", "--sandbox", "--root", str(repo.root), "--auto-approve")
     assert code != 0
     assert f"preflight/{check}" in err
     with SandboxEstate.open(tmp_path / "sandbox") as estate:
@@ -272,7 +273,7 @@ def test_a_copy_with_a_kms_key_the_copy_cannot_use(
 
     # Another Region's key is refused before the plan even reads AWS: the manifests' own checks.
     repo.edit(PROD, PROD_KEY, WEST_KEY)
-    exit_code, _, err = run(capsys, "plan", "--sandbox", "--root", str(repo.root))
+    exit_code, _, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo.root))
     assert exit_code != 0
     assert "the KMS key for us-east-1 is in Region us-west-2" in err
     repo.edit(PROD, WEST_KEY, MISSING_KEY)

@@ -13,14 +13,15 @@ from reconciler.aws.iam_policy import account_policies, allows, called_operation
 from reconciler.manifests.load import load_manifests
 from reconciler.sandbox import seed
 from reconciler.sandbox.estate import RECORD_ENV_VAR, SandboxEstate
-from tests.policies.conftest import Repo, run
+from tests.examples import run_cli
+from tests.policies.conftest import Repo
 
 # Needs no IAM permission (sts:GetCallerIdentity always works).
 NO_PERMISSION_NEEDED = {("sts", "GetCallerIdentity")}
 
 
 def test_policy_command_prints_one_policy_per_account(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "policy", "--root", str(repo.root), "--json")
+    code, out, _ = run_cli(capsys, "policy", "--root", str(repo.root), "--json")
     assert code == 0
     documents = json.loads(out)
     assert sorted(documents) == sorted([seed.DEV, seed.STAGING, seed.PROD, "base"])
@@ -50,16 +51,16 @@ def test_policy_command_prints_one_policy_per_account(repo: Repo, capsys: pytest
     base = {s["Sid"]: s for s in documents["base"]["policy"]["Statement"]}
     assert base["ApplyLock"]["Resource"] == ["arn:aws:dynamodb:us-east-1:*:table/bedrock-gitops-locks"]
     assert "*" not in base["AssumeReconcilerRoles"]["Resource"]
-    code, terraform, _ = run(capsys, "policy", "--root", str(repo.root), "--format", "terraform")
+    code, terraform, _ = run_cli(capsys, "policy", "--root", str(repo.root), "--format", "terraform")
     assert code == 0
     assert f'resource "aws_iam_role_policy" "bedrock_gitops_account_{seed.PROD}" {{' in terraform
     assert '  role   = "BedrockGitOpsReconciler"' in terraform
-    code, template, _ = run(capsys, "policy", "--root", str(repo.root), "--format", "cloudformation")
+    code, template, _ = run_cli(capsys, "policy", "--root", str(repo.root), "--format", "cloudformation")
     assert code == 0
     stack = json.loads(template)[seed.PROD]["Resources"]["BedrockGitOpsPolicy"]
     assert stack["Type"] == "AWS::IAM::RolePolicy"
     assert stack["Properties"]["PolicyDocument"] == documents[seed.PROD]["policy"]
-    code, text, _ = run(capsys, "policy", "--root", str(repo.root))
+    code, text, _ = run_cli(capsys, "policy", "--root", str(repo.root))
     assert f"## {seed.PROD} (prod): attach to arn:aws:iam::{seed.PROD}:role/BedrockGitOpsReconciler" in text
 
 
@@ -90,8 +91,8 @@ def test_the_policies_cover_every_call_of_a_plan_and_apply(
     with SandboxEstate.open(tmp_path / "sandbox") as sandbox:
         sandbox.update_settings(time_scale=20000.0)
     planfile = tmp_path / "plan.json"
-    assert run(capsys, "plan", "--sandbox", "--root", str(repo.root), "-out", str(planfile))[0] == 0
-    code, _, err = run(
+    assert run_cli(capsys, "plan", "--sandbox", "--root", str(repo.root), "-out", str(planfile))[0] == 0
+    code, _, err = run_cli(
         capsys, "apply", "--sandbox", "--root", str(repo.root), "--poll-seconds", "0.05", str(planfile)
     )
     assert code == 0, err

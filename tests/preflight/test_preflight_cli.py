@@ -14,7 +14,8 @@ import pytest
 from reconciler.sandbox import seed
 from reconciler.sandbox.estate import SandboxEstate
 from reconciler.sandbox.governance import key_policy
-from tests.policies.conftest import Repo, plan_json, run
+from tests.examples import run_cli
+from tests.policies.conftest import Repo, plan_json
 
 PROD = "environments/prod.yaml"
 STAGING = "environments/staging.yaml"
@@ -32,7 +33,7 @@ def preflight(findings: Findings, check: str) -> Findings:
 
 
 def test_the_seeded_estate_passes_every_check(repo: Repo, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "plan", "--sandbox", "--root", str(repo.root), "--stats")
+    code, out, err = run_cli(capsys, "plan", "--sandbox", "--root", str(repo.root), "--stats")
     assert code == 0
     assert "Error:" not in out
     assert "Warning:" not in out

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
+from tests.examples import run_cli
 
 APPROVAL = (
     "        approvedBy: maria.lopez\n"
@@ -20,14 +20,8 @@ APPROVAL = (
 )
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def _status(capsys: pytest.CaptureFixture[str], root: Path) -> dict[str, dict[str, object]]:
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         capsys, "status", "--sandbox", "--json", "--model", "financial-analyst", "--root", str(root)
     )
     assert code == 0
@@ -40,15 +34,15 @@ def test_from_a_finished_fine_tuning_job_to_prod(repo: Path, capsys: pytest.Capt
     staging_file = repo / "environments" / "staging.yaml"
     model_file = repo / "models" / "financial-analyst.yaml"
 
-    assert _run(capsys, "sandbox", "fine-tune", "financial-analyst", "--root", root)[0] == 0
-    code, out, _ = _run(capsys, "versions", "discover", "--sandbox", "--root", root)
+    assert run_cli(capsys, "sandbox", "fine-tune", "financial-analyst", "--root", root)[0] == 0
+    code, out, _ = run_cli(capsys, "versions", "discover", "--sandbox", "--root", root)
     assert code == 0
     assert "Added financial-analyst v3" in out
     assert _status(capsys, repo)["dev"]["eligible"] == ["v3"]
 
     # Straight to staging is refused, with each rule and its fix; the file is left alone.
     before = staging_file.read_text()
-    code, _, err = _run(
+    code, _, err = run_cli(
         capsys, "promote", "financial-analyst", "v3", "--to", "staging", "--sandbox", "--root", root
     )
     assert code == 1
@@ -58,14 +52,15 @@ def test_from_a_finished_fine_tuning_job_to_prod(repo: Path, capsys: pytest.Capt
     assert staging_file.read_text() == before
 
     assert (
-        _run(capsys, "promote", "financial-analyst", "v3", "--to", "dev", "--sandbox", "--root", root)[0] == 0
+        run_cli(capsys, "promote", "financial-analyst", "v3", "--to", "dev", "--sandbox", "--root", root)[0]
+        == 0
     )
     # The reviewers record their approval and the evaluation (what requiredEvidence asks for).
     text = model_file.read_text()
     marker = "        discoveredBy: bedrock-gitops versions discover\n"
     model_file.write_text(text.replace(marker, marker + APPROVAL, 1))
 
-    code, out, _ = _run(
+    code, out, _ = run_cli(
         capsys, "promote", "financial-analyst", "v3", "--to", "staging", "--sandbox", "--root", root
     )
     assert code == 0, out
@@ -81,20 +76,22 @@ def test_from_a_finished_fine_tuning_job_to_prod(repo: Path, capsys: pytest.Capt
     (blocked,) = [b for b in prod["blocked"] if b["version"] == "v3"]  # type: ignore[attr-defined]
     assert "staging has not converged" in blocked["findings"][0]["message"]
 
-    assert _run(capsys, "sandbox", "set", "time_scale=100000", "--root", root)[0] == 0  # jobs finish at once
-    assert _run(capsys, "plan", "--sandbox", "--root", root, "-out", str(repo / "p.tfplan"))[0] == 0
-    code, out, err = _run(capsys, "apply", "--sandbox", "--root", root, str(repo / "p.tfplan"))
+    assert (
+        run_cli(capsys, "sandbox", "set", "time_scale=100000", "--root", root)[0] == 0
+    )  # jobs finish at once
+    assert run_cli(capsys, "plan", "--sandbox", "--root", root, "-out", str(repo / "p.tfplan"))[0] == 0
+    code, out, err = run_cli(capsys, "apply", "--sandbox", "--root", root, str(repo / "p.tfplan"))
     assert code == 0, out + err
 
     # prod takes what staging has served, verified, for 24h (its soak): stop the fast clock, then let a day
     # pass (how long the apply itself took in simulated time depends on the machine's load).
-    assert _run(capsys, "sandbox", "set", "time_scale=0", "--root", root)[0] == 0
-    assert _run(capsys, "sandbox", "advance", "86400", "--root", root)[0] == 0
+    assert run_cli(capsys, "sandbox", "set", "time_scale=0", "--root", root)[0] == 0
+    assert run_cli(capsys, "sandbox", "advance", "86400", "--root", root)[0] == 0
     stages = _status(capsys, repo)
     assert stages["staging"]["version"] == "v3"
     assert "v3" in stages["prod"]["eligible"]
 
-    code, out, err = _run(
+    code, out, err = run_cli(
         capsys, "promote", "financial-analyst", "v3", "--to", "prod", "--sandbox", "--root", root
     )
     assert code == 0, err
@@ -102,4 +99,4 @@ def test_from_a_finished_fine_tuning_job_to_prod(repo: Path, capsys: pytest.Capt
     assert "+ create prod/us-east-1/financial-analyst/copy" in out
     assert "~ update prod/us-east-1/financial-analyst/throughput" in out  # repointed, no downtime
     assert "Error:" not in out
-    assert _run(capsys, "validate", "--root", root)[0] == 0
+    assert run_cli(capsys, "validate", "--root", root)[0] == 0

@@ -13,7 +13,7 @@ from reconciler.cli import main
 from reconciler.manifests.load import load_manifests
 from reconciler.promoting import offline_judge
 from reconciler.promotion.status import mermaid, model_status, stage_order, statuses
-from tests.promotion.conftest import REPO
+from tests.examples import REPO
 
 
 def test_stages_follow_promoted_from_and_candidates_stop_at_the_upstream_version(repo: Path) -> None:

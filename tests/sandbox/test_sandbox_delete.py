@@ -6,7 +6,8 @@ import pytest
 
 from reconciler.cli import main
 from tests.apply.support import Estate
-from tests.apply.test_lifecycle_cli import cli, converge, estate
+from tests.apply.test_lifecycle_cli import converge, estate
+from tests.examples import run_cli
 
 __all__ = ["estate"]  # the fixture, shared with the lifecycle tests
 
@@ -22,15 +23,17 @@ def test_deletions_are_drift_that_the_next_apply_repairs(
 ) -> None:
     converge(estate, capsys)
     for address, deleted in DELETIONS.items():
-        code, out, err = cli(capsys, "sandbox", "delete", address, "--sandbox", "--root", str(estate.root))
+        code, out, err = run_cli(
+            capsys, "sandbox", "delete", address, "--sandbox", "--root", str(estate.root)
+        )
         assert code == 0, err
         assert f"Deleted {deleted} in " in out
-    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", str(estate.root), "-detailed-exitcode")
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", str(estate.root), "-detailed-exitcode")
     assert code == 2
     for address in DELETIONS:
         assert f"+ create {address}" in out, out
     converge(estate, capsys)  # a second copy job re-creates the deleted copy, as in AWS
-    code, out, _ = cli(capsys, "plan", "--sandbox", "--root", str(estate.root), "-detailed-exitcode")
+    code, out, _ = run_cli(capsys, "plan", "--sandbox", "--root", str(estate.root), "-detailed-exitcode")
     assert (code, out.splitlines()[-1:]) == (0, ["No changes. AWS matches the manifests."]), out
 
 
@@ -39,7 +42,7 @@ def test_what_aws_refuses_is_refused_with_its_reason(
 ) -> None:
     converge(estate, capsys)
     address = "prod/us-east-1/financial-analyst/throughput"
-    code, _, err = cli(capsys, "sandbox", "delete", address, "--root", str(estate.root))
+    code, _, err = run_cli(capsys, "sandbox", "delete", address, "--root", str(estate.root))
     assert code == 1
     assert f"the sandbox refused to delete {address}: ValidationException:" in err
     assert "commitment term" in err

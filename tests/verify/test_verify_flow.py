@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import main
 from tests.apply.support import Estate, cli_estate
+from tests.examples import run_cli
 
 STAGING_VERIFY = """
   verify:
@@ -65,14 +65,8 @@ def without_verify(text: str) -> str:
     return re.sub(r"\n  verify:\n.*?(?=\n  models:\n)", "", text, flags=re.S)
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def apply(estate: Estate, capsys: pytest.CaptureFixture[str], report: Path) -> tuple[int, str, str]:
-    return run(
+    return run_cli(
         capsys,
         "apply",
         "--sandbox",
@@ -87,7 +81,7 @@ def apply(estate: Estate, capsys: pytest.CaptureFixture[str], report: Path) -> t
 
 
 def plan_prod_v2(estate: Estate, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    return run(capsys, "plan", "--sandbox", "--root", str(estate.root))
+    return run_cli(capsys, "plan", "--sandbox", "--root", str(estate.root))
 
 
 def test_apply_verifies_and_tags_staging_then_prod_waits_out_the_soak(
@@ -124,15 +118,15 @@ def test_apply_verifies_and_tags_staging_then_prod_waits_out_the_soak(
 
     # prod takes v2 only once staging has served it, verified, for 24 hours.
     estate.edit("environments/prod.yaml", "version: v1", "version: v2")
-    run(capsys, "sandbox", "advance", "3600", "--root", str(estate.root))
+    run_cli(capsys, "sandbox", "advance", "3600", "--root", str(estate.root))
     code, out, err = plan_prod_v2(estate, capsys)
     assert code == 1
     assert "soak: 23h00m left: financial-analyst v2 may enter prod once staging has served it" in out + err
-    run(capsys, "sandbox", "advance", "82740", "--root", str(estate.root))
+    run_cli(capsys, "sandbox", "advance", "82740", "--root", str(estate.root))
     code, out, err = plan_prod_v2(estate, capsys)
     assert code == 1
     assert "soak: 1m left" in out + err
-    run(capsys, "sandbox", "advance", "60", "--root", str(estate.root))
+    run_cli(capsys, "sandbox", "advance", "60", "--root", str(estate.root))
     code, out, err = plan_prod_v2(estate, capsys)
     assert code == 0, out + err
     assert "soak: " not in out + err
@@ -142,7 +136,7 @@ def test_apply_verifies_and_tags_staging_then_prod_waits_out_the_soak(
 def test_a_version_that_answers_wrongly_fails_verification_and_prod_refuses_it(
     estate: Estate, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run(capsys, "sandbox", "set", "wrong_answer_models=financial-analyst-v2", "--root", str(estate.root))
+    run_cli(capsys, "sandbox", "set", "wrong_answer_models=financial-analyst-v2", "--root", str(estate.root))
     report = estate.root / "report.json"
     code, out, err = apply(estate, capsys, report)
     assert code == 1
@@ -156,7 +150,7 @@ def test_a_version_that_answers_wrongly_fails_verification_and_prod_refuses_it(
         "support-summarizer": True,
     }
     estate.edit("environments/prod.yaml", "version: v1", "version: v2")
-    run(capsys, "sandbox", "advance", "172800", "--root", str(estate.root))
+    run_cli(capsys, "sandbox", "advance", "172800", "--root", str(estate.root))
     code, out, err = plan_prod_v2(estate, capsys)
     assert code == 1
     assert "soak: financial-analyst v2 cannot enter prod" in out + err
@@ -168,11 +162,13 @@ def test_verify_reports_capacity_that_stopped_answering(
 ) -> None:
     code, out, err = apply(estate, capsys, estate.root / "report.json")
     assert code == 0, out + err
-    code, out, _ = run(capsys, "verify", "--sandbox", "--root", str(estate.root), "--environment", "staging")
+    code, out, _ = run_cli(
+        capsys, "verify", "--sandbox", "--root", str(estate.root), "--environment", "staging"
+    )
     assert code == 0
     assert re.search(r"Verification passed on all \d+ capacities\.", out)
-    run(capsys, "sandbox", "set", "unanswering_models=financial-analyst-v2", "--root", str(estate.root))
-    code, out, _ = run(capsys, "verify", "--sandbox", "--root", str(estate.root), "-e", "staging")
+    run_cli(capsys, "sandbox", "set", "unanswering_models=financial-analyst-v2", "--root", str(estate.root))
+    code, out, _ = run_cli(capsys, "verify", "--sandbox", "--root", str(estate.root), "-e", "staging")
     assert code == 1
     assert "Converse failed: ModelTimeoutException: The request took too long to process." in out
     assert re.search(r"Verification FAILED on \d+ of \d+ capacities\.", out)
