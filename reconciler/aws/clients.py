@@ -114,8 +114,14 @@ class DefaultChainSession:
     s3transfer and multiprocessing: a fifth of a second of every run's CPU, for nothing a client here uses).
     Offers what `AwsClients` asks of a `boto3.Session`; either can be the base session."""
 
-    def __init__(self) -> None:
+    def __init__(self, keys: tuple[str, str] | None = None, region: str | None = None) -> None:
+        """`keys` (access key id, secret key) and `region` replace what the chain would find (the sandbox's
+        base credentials)."""
         self._session = botocore.session.Session()
+        if keys is not None:
+            self._session.set_credentials(*keys)
+        if region is not None:
+            self._session.set_config_variable("region", region)
 
     @property
     def region_name(self) -> str | None:

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import botocore.handlers
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
+from reconciler.aws.clients import DefaultChainSession
 from reconciler.errors import ReconcilerError
 from reconciler.sandbox.wire import (
     BASE_ACCESS_KEY,
@@ -110,9 +110,10 @@ def configured_server() -> Path | None:
 
 
 @contextlib.contextmanager
-def remote_session(socket_path: Path, region: str = "us-east-1") -> Iterator[boto3.Session]:
-    """A boto3 Session with the sandbox's base credentials whose requests the server at `socket_path`
-    answers (sessions and clients made from it, or from any botocore session, while this is open)."""
+def remote_session(socket_path: Path, region: str = "us-east-1") -> Iterator[DefaultChainSession]:
+    """A session with the sandbox's base credentials whose requests the server at `socket_path` answers
+    (clients made from it, or from any botocore session, while this is open). Not boto3's: a client
+    needs botocore only, as on AWS (aws/clients.py)."""
     global _open  # noqa: PLW0603  (botocore's built-in handlers are process-wide)
     remote = _Remote(socket_path)
     try:
@@ -130,9 +131,7 @@ def remote_session(socket_path: Path, region: str = "us-east-1") -> Iterator[bot
             raise RuntimeError("a remote sandbox is already open in this process")
         _open = remote
     try:
-        yield boto3.Session(
-            aws_access_key_id=BASE_ACCESS_KEY, aws_secret_access_key=BASE_ACCESS_KEY, region_name=region
-        )
+        yield DefaultChainSession((BASE_ACCESS_KEY, BASE_ACCESS_KEY), region)
     finally:
         with _open_lock:
             _open = None
