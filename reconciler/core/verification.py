@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from reconciler.core.capacity_plan import serving_throughput
 from reconciler.core.desired import DesiredCapacity, DesiredState
 from reconciler.core.live import LiveState
@@ -219,6 +217,8 @@ def _problems(expect: Expectation, answer: str, latency_ms: int | None) -> Itera
         except ValueError:
             yield "the answer is not JSON, so it cannot satisfy expect.jsonSchema"
         else:
+            from jsonschema import Draft202012Validator  # ~0.15 s to import: only for expect.jsonSchema
+
             errors = sorted(
                 Draft202012Validator(dict(expect.json_schema)).iter_errors(document), key=lambda e: e.path
             )

@@ -1,4 +1,10 @@
-"""JSON-Schema validation of one manifest, with errors that say what is wrong and how to fix it."""
+"""JSON-Schema validation of one manifest, with errors that say what is wrong and how to fix it.
+
+A valid manifest is recognised by a validator compiled from the schema into Python (fastjsonschema): ten
+times faster than jsonschema's, and jsonschema's import alone costs ~0.15 s. Only a manifest it refuses is
+validated again by jsonschema, whose errors are the ones reported (exactly as without the fast path; a test
+holds the two validators' verdicts equal over fuzzed manifests).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,16 @@ import json
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
-from typing import Any, cast
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError
+from typing import TYPE_CHECKING, Any, cast
 
 from reconciler.errors import ManifestError
 from reconciler.manifests.yaml_nodes import LocatedDocument
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError, ValidationError
 
 # The schemas ship inside the package (reconciler/schemas/, package data), so a wheel, pipx and the
 # pre-commit hook read the same files as a checkout. The top-level schemas/ is the copy that editors and
@@ -62,7 +71,28 @@ def schema_text(name: str) -> str:
 
 @cache
 def validator(kind: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator  # ~0.15 s to import: only for manifests with errors
+
     return Draft202012Validator(json.loads(schema_text(SCHEMA_FILES[kind])))
+
+
+@cache
+def _compiled(kind: str) -> Callable[[Any], Any]:
+    import fastjsonschema
+
+    # No defaults written into the document, no format assertions (jsonschema asserts none by default).
+    return fastjsonschema.compile(
+        json.loads(schema_text(SCHEMA_FILES[kind])), use_default=False, use_formats=False
+    )
+
+
+def passes_fast(data: Any, kind: str) -> bool:
+    """True when the compiled validator accepts `data`; False sends it to jsonschema for the errors."""
+    try:
+        _compiled(kind)(data)
+    except Exception:  # refused, or anything it cannot judge: jsonschema decides
+        return False
+    return True
 
 
 # check_schema's verdicts on the users' own schemas (requiredEvidence, verify's expect.jsonSchema), by their
@@ -74,6 +104,9 @@ _SCHEMA_VERDICTS_KEPT = 256
 
 def json_schema_problem(schema: Mapping[str, Any]) -> SchemaError | None:
     """Why `schema` is not a valid JSON Schema (draft 2020-12), or None when it is."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     key = repr(schema)
     if key not in _SCHEMA_VERDICTS:
         if len(_SCHEMA_VERDICTS) >= _SCHEMA_VERDICTS_KEPT:
@@ -87,6 +120,8 @@ def json_schema_problem(schema: Mapping[str, Any]) -> SchemaError | None:
 
 
 def schema_errors(document: LocatedDocument, kind: str) -> list[ManifestError]:
+    if passes_fast(document.data, kind):
+        return []
     errors = [_advice(document, error) for error in _leaf_errors(validator(kind).iter_errors(document.data))]
     unique = {(e.line, e.column, e.message): e for e in errors}
     return list(unique.values())
