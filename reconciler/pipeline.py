@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.aws.limits import DEFAULT_MAX_WORKERS
+from reconciler.collector import fewer_collections
 from reconciler.core.desired import DesiredState, desired_state
 from reconciler.core.diff import compute_plan, tag_reads
 from reconciler.core.findings import sort_findings
@@ -57,6 +58,10 @@ def aws_base_session(*, sandbox: bool, sandbox_dir: Path | None = None) -> Itera
     """The base credentials' session: the sandbox's boto3 Session, or the normal AWS credential chain
     (botocore's, aws/clients.DefaultChainSession)."""
     if sandbox:
+        # The client side imports botocore only (aws/clients.py); boto3 comes with the simulator.
+        import reconciler.aws.clients  # noqa: F401  (imported before the simulator's start-up is timed)
+
+        started = time.thread_time()
         from reconciler.sandbox.remote import configured_server, remote_session
 
         server = configured_server()
@@ -64,10 +69,6 @@ def aws_base_session(*, sandbox: bool, sandbox_dir: Path | None = None) -> Itera
             with remote_session(server) as session:
                 yield session
             return
-        # The client side imports botocore only (aws/clients.py): boto3 comes with the simulator.
-        import reconciler.aws.clients  # noqa: F401  (imported before the simulator's start-up is timed)
-
-        started = time.thread_time()
         from reconciler.sandbox.estate import SandboxEstate, sandbox_directory
         from reconciler.sandbox.hook import SimulatorCpu
 
@@ -92,12 +93,16 @@ def make_plan(
     environments: tuple[str, ...] = (),
 ) -> PlanResult:
     """`environments`: a partial plan of these environments only (`--environment`, core/plan_scope.py)."""
-    # Manifests are loaded and validated before any AWS client exists: invalid input never calls AWS.
-    manifests = load_manifests(root)
-    scope = resolve_scope(manifests, environments)
-    # A plan never writes: every role is assumed with the read-only session policy (aws/session_policy.py).
-    with aws_clients(manifests, root, sandbox=sandbox, sandbox_dir=sandbox_dir, read_only=True) as clients:
-        return plan_with(manifests, clients, prune=prune, max_workers=max_workers, scope=scope)
+    with fewer_collections():
+        # Manifests are loaded and validated before any AWS client exists: invalid input never calls AWS.
+        manifests = load_manifests(root)
+        scope = resolve_scope(manifests, environments)
+        # A plan never writes: every role is assumed with the read-only session policy
+        # (aws/session_policy.py).
+        with aws_clients(
+            manifests, root, sandbox=sandbox, sandbox_dir=sandbox_dir, read_only=True
+        ) as clients:
+            return plan_with(manifests, clients, prune=prune, max_workers=max_workers, scope=scope)
 
 
 @contextmanager
@@ -164,7 +169,15 @@ def plan_with(
     judged = judged_environments(manifests, scope)
     judged_desired = within(desired_state(manifests), manifests, judged)
     live = read_live(clients, judged_desired, scopes_to_read(manifests, judged), max_workers=max_workers)
-    return plan_from_live(manifests, live, clients, prune=prune, max_workers=max_workers, scope=scope)
+    return plan_from_live(
+        manifests,
+        live,
+        clients,
+        prune=prune,
+        max_workers=max_workers,
+        scope=scope,
+        judged_desired=judged_desired,
+    )
 
 
 def read_live(
@@ -194,11 +207,14 @@ def plan_from_live(
     prune: bool = False,
     max_workers: int = DEFAULT_MAX_WORKERS,
     scope: tuple[str, ...] = (),
+    judged_desired: DesiredState | None = None,
 ) -> PlanResult:
     """The plan of `live` (what `plan_with` read, or every shard's reads joined), judged by the policies
-    and preflight checks, which read through `clients` only what the changes touch (and AWS's clock)."""
+    and preflight checks, which read through `clients` only what the changes touch (and AWS's clock).
+    `judged_desired`: the desired state of the judged environments, when the caller has it already."""
     judged = judged_environments(manifests, scope)
-    judged_desired = within(desired_state(manifests), manifests, judged)
+    if judged_desired is None:
+        judged_desired = within(desired_state(manifests), manifests, judged)
     desired = within(judged_desired, manifests, scope)
     prune = prune or any(env.prune for env in manifests.environments)
     now = aws_now(clients)

@@ -9,11 +9,8 @@ LiveState would make the planner propose creating what it simply could not see.
 from __future__ import annotations
 
 import dataclasses
-import gc
-import threading
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -24,6 +21,7 @@ from reconciler.aws import listing
 from reconciler.aws.clients import AwsClients, RoleAssumptionError
 from reconciler.aws.conversions import tags_to_dict
 from reconciler.aws.limits import DEFAULT_MAX_WORKERS, MAX_CALLS_PER_SCOPE
+from reconciler.collector import fewer_collections
 from reconciler.core.live import LiveState, Scope, ScopeState
 from reconciler.errors import AwsAccessError, ReconcilerError
 
@@ -201,40 +199,6 @@ def run_all(
     if failures:
         raise AwsReadError(failures)
     return results
-
-
-# Young objects a fan-out may allocate before the collector runs (Python's default is 700). Each page makes
-# a few hundred short-lived objects (request, signature, response, parsed page); with the default, a
-# 3,600-call plan ran the collector ~500 times, and its full passes over botocore's and the sandbox's
-# long-lived models took a twentieth of the plan's CPU. Garbage without cycles is freed at once either way
-# (reference counting); only cyclic garbage waits a little longer. (Freezing the long-lived heap as well
-# saved a little more, but what it hid from the collector's accounting piled up in long-lived processes.)
-FAN_OUT_GEN0_THRESHOLD = 20_000
-
-_collector_lock = threading.Lock()
-_fan_outs = 0
-_saved_threshold: tuple[int, int, int] | None = None
-
-
-@contextmanager
-def fewer_collections() -> Iterator[None]:
-    """While fan-outs run, the collector runs less often; the process's own thresholds come back when the
-    last concurrent fan-out ends (they are process-wide)."""
-    global _fan_outs, _saved_threshold  # noqa: PLW0603  (the collector is process-wide by nature)
-    with _collector_lock:
-        if _fan_outs == 0:
-            _saved_threshold = gc.get_threshold()
-            gen0, gen1, gen2 = _saved_threshold
-            if gen0:  # 0: automatic collection is off, leave it off
-                gc.set_threshold(max(gen0, FAN_OUT_GEN0_THRESHOLD), gen1, gen2)
-        _fan_outs += 1
-    try:
-        yield
-    finally:
-        with _collector_lock:
-            _fan_outs -= 1
-            if _fan_outs == 0 and _saved_threshold is not None:
-                gc.set_threshold(*_saved_threshold)
 
 
 def _lanes(tasks: Mapping[Key, object], scope_of: Callable[[Key], Scope]) -> list[list[Key]]:

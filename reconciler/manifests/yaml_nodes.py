@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -85,7 +86,10 @@ def parse_document(file: str, text: str) -> LocatedDocument | ManifestError:
     texts: dict[Path, str] = {}
     # Aliases may repeat what the file holds, not explode it: a few levels of aliases of aliases
     # ("billion laughs") would otherwise expand to billions of values and hang the run.
-    budget = [MIN_EXPANDED_VALUES + ALIAS_EXPANSION_FACTOR * _distinct_nodes(nodes[0])]
+    # Without a `*` in the text there is no alias: every value is written out, none can be expanded (and
+    # counting the nodes would cost a tenth of the parse).
+    limit = MIN_EXPANDED_VALUES + ALIAS_EXPANSION_FACTOR * _distinct_nodes(nodes[0]) if "*" in text else None
+    budget = [sys.maxsize if limit is None else limit]
     try:
         data = _to_python(file, nodes[0], (), _Tables(values, keys, texts), budget)
     except _StopConversion as stop:

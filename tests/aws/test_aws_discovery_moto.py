@@ -20,15 +20,9 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from moto import mock_aws
 
 from reconciler.aws.clients import AwsClients
-from reconciler.aws.discovery import (
-    FAN_OUT_GEN0_THRESHOLD,
-    AwsReadError,
-    ScopeFailure,
-    discover,
-    read_tags,
-    run_all,
-)
+from reconciler.aws.discovery import AwsReadError, ScopeFailure, discover, read_tags, run_all
 from reconciler.aws.limits import MAX_CALLS_PER_SCOPE
+from reconciler.collector import BATCH_GEN0_THRESHOLD
 from reconciler.core.live import Scope
 from reconciler.errors import AwsAccessError
 
@@ -256,7 +250,7 @@ def test_a_fan_out_collects_garbage_less_often_and_restores_the_thresholds_after
     run_all({"outer": outer}, scope_of=lambda _: Scope(DEV, "us-east-1"), max_workers=2)
 
     assert seen == {
-        "inner": max(before[0], FAN_OUT_GEN0_THRESHOLD),
-        "outer, after the inner fan-out": max(before[0], FAN_OUT_GEN0_THRESHOLD),
+        "inner": max(before[0], BATCH_GEN0_THRESHOLD),
+        "outer, after the inner fan-out": max(before[0], BATCH_GEN0_THRESHOLD),
     }
     assert gc.get_threshold() == before
