@@ -22,11 +22,10 @@ from reconciler.aws.clients import DefaultChainSession
 from reconciler.errors import ReconcilerError
 from reconciler.sandbox.wire import (
     BASE_ACCESS_KEY,
+    Frames,
     SimulatedUnreachableError,
-    read_frame,
     request_frame,
     response,
-    write_frame,
 )
 
 SERVER_ENV_VAR = "BEDROCK_GITOPS_SANDBOX_SERVER"
@@ -40,24 +39,24 @@ class _Remote:
     def __init__(self, socket_path: Path) -> None:
         self.socket_path = socket_path
         self._local = threading.local()
-        self._streams: list[Any] = []
+        self._connections: list[Frames] = []
         self._lock = threading.Lock()
 
-    def connect(self) -> Any:
-        """This thread's connection (made on its first call): a buffered binary stream."""
-        stream = getattr(self._local, "stream", None)
-        if stream is None:
+    def connect(self) -> Frames:
+        """This thread's connection (made on its first call)."""
+        frames: Frames | None = getattr(self._local, "frames", None)
+        if frames is None:
             connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             connection.connect(str(self.socket_path))
-            stream = self._local.stream = connection.makefile("rwb")
+            frames = self._local.frames = Frames(connection)
             with self._lock:
-                self._streams.append(stream)
-        return stream
+                self._connections.append(frames)
+        return frames
 
     def answer(self, event_name: str, request: AWSPreparedRequest) -> AWSResponse:
-        stream = self.connect()
-        write_frame(stream, *request_frame(event_name, request))
-        frame = read_frame(stream)
+        frames = self.connect()
+        frames.send(*request_frame(event_name, request))
+        frame = frames.receive()
         if frame is None:
             raise ConnectionError(f"the sandbox server at {self.socket_path} closed the connection")
         head, body = frame
@@ -69,18 +68,18 @@ class _Remote:
 
     def now(self) -> float:
         """The simulated clock, as a POSIX timestamp."""
-        stream = self.connect()
-        write_frame(stream, {"now": True}, b"")
-        frame = read_frame(stream)
+        frames = self.connect()
+        frames.send({"now": True}, b"")
+        frame = frames.receive()
         if frame is None:
             raise ConnectionError(f"the sandbox server at {self.socket_path} closed the connection")
         return float(frame[0]["now"])
 
     def close(self) -> None:
         with self._lock:
-            for stream in self._streams:
-                stream.close()
-            self._streams.clear()
+            for frames in self._connections:
+                frames.close()
+            self._connections.clear()
 
 
 _open: _Remote | None = None

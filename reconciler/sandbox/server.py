@@ -26,12 +26,7 @@ import botocore.handlers
 
 from reconciler.sandbox.estate import SandboxEstate
 from reconciler.sandbox.hook import SimulatorCpu
-from reconciler.sandbox.wire import (
-    SimulatedUnreachableError,
-    read_frame,
-    request_from_frame,
-    write_frame,
-)
+from reconciler.sandbox.wire import Frames, SimulatedUnreachableError, request_from_frame
 
 
 def _simulation_handler() -> Any:
@@ -42,34 +37,35 @@ def _simulation_handler() -> Any:
     raise RuntimeError("the sandbox's before-send handler is not installed")
 
 
-class _Connection(socketserver.StreamRequestHandler):
+class _Connection(socketserver.BaseRequestHandler):
     """One client thread's connection: requests one after another, each answered in turn."""
 
     def handle(self) -> None:
         answer = _simulation_handler()
+        frames = Frames(self.request)
         while True:
-            frame = read_frame(self.rfile)
+            frame = frames.receive()
             if frame is None:
                 return
             head, body = frame
             if "now" in head:  # the simulated clock (pipeline.aws_now), not an AWS request
                 estate = cast(_Server, self.server).estate
-                write_frame(self.wfile, {"now": estate.now().timestamp()}, b"")
+                frames.send({"now": estate.now().timestamp()}, b"")
                 continue
             request = request_from_frame(head, body)
             try:
                 response = answer(request=request, event_name=head["event"])
             except SimulatedUnreachableError as error:
-                write_frame(self.wfile, {"unreachable": str(error.kwargs["endpoint_url"])}, b"")
+                frames.send({"unreachable": str(error.kwargs["endpoint_url"])}, b"")
                 continue
             except Exception:  # a simulation bug: the client raises it with this traceback
-                write_frame(self.wfile, {"bug": traceback.format_exc()}, b"")
+                frames.send({"bug": traceback.format_exc()}, b"")
                 continue
             if response is None:
-                write_frame(self.wfile, {"bug": f"the sandbox does not answer {head['event']}"}, b"")
+                frames.send({"bug": f"the sandbox does not answer {head['event']}"}, b"")
                 continue
             headers = {str(k): str(v) for k, v in dict(response.headers).items()}
-            write_frame(self.wfile, {"status": response.status_code, "headers": headers}, response.content)
+            frames.send({"status": response.status_code, "headers": headers}, response.content)
 
 
 class _Server(socketserver.ThreadingUnixStreamServer):

@@ -10,9 +10,10 @@ nor the simulation.
 from __future__ import annotations
 
 import json
+import socket
 import struct
 from collections.abc import Iterator, Mapping
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HeadersDict, HTTPHeaders
 from botocore.exceptions import BotoCoreError
@@ -21,15 +22,7 @@ from botocore.exceptions import BotoCoreError
 BASE_ACCESS_KEY = "testing"
 
 _LENGTHS = struct.Struct("!II")
-
-
-class Reader(Protocol):
-    def read(self, size: int, /) -> bytes: ...
-
-
-class Writer(Protocol):
-    def write(self, data: bytes, /) -> int: ...
-    def flush(self) -> None: ...
+_RECEIVE_BYTES = 1 << 16
 
 
 class SimulatedUnreachableError(BotoCoreError):
@@ -58,24 +51,45 @@ def response(url: str, status: int, headers: Mapping[str, str], body: bytes) -> 
     return AWSResponse(url, status, dict(headers), RawBody(body))  # type: ignore[arg-type]
 
 
-def write_frame(stream: Writer, head: Mapping[str, Any], body: bytes) -> None:
-    encoded = json.dumps(head).encode()
-    stream.write(_LENGTHS.pack(len(encoded), len(body)) + encoded + body)
-    stream.flush()
+class Frames:
+    """Frames over a connected stream socket, both ways: a frame is the two lengths, the JSON head and the
+    body. Received bytes are buffered, so a frame usually takes one `recv` (the socket file's buffered
+    reader cost three reads and Python-level wrappers per frame, a tenth of a call's client CPU)."""
 
+    def __init__(self, connection: socket.socket) -> None:
+        self.connection = connection
+        self._buffer = bytearray()
 
-def read_frame(stream: Reader) -> tuple[dict[str, Any], bytes] | None:
-    """The next frame, or None when the other side closed the connection between frames."""
-    lengths = stream.read(_LENGTHS.size)
-    if not lengths:
-        return None
-    if len(lengths) < _LENGTHS.size:
-        raise ConnectionError("the sandbox connection closed inside a frame")
-    head_length, body_length = _LENGTHS.unpack(lengths)
-    head, body = stream.read(head_length), stream.read(body_length)
-    if len(head) < head_length or len(body) < body_length:
-        raise ConnectionError("the sandbox connection closed inside a frame")
-    return json.loads(head), body
+    def send(self, head: Mapping[str, Any], body: bytes) -> None:
+        encoded = json.dumps(head).encode()
+        self.connection.sendall(_LENGTHS.pack(len(encoded), len(body)) + encoded + body)
+
+    def receive(self) -> tuple[dict[str, Any], bytes] | None:
+        """The next frame, or None when the other side closed the connection between frames."""
+        if not self._fill(_LENGTHS.size):
+            if self._buffer:
+                raise ConnectionError("the sandbox connection closed inside a frame")
+            return None
+        head_length, body_length = _LENGTHS.unpack_from(self._buffer)
+        end = _LENGTHS.size + head_length + body_length
+        if not self._fill(end):
+            raise ConnectionError("the sandbox connection closed inside a frame")
+        buffer = self._buffer
+        head = json.loads(buffer[_LENGTHS.size : _LENGTHS.size + head_length])
+        body = bytes(buffer[_LENGTHS.size + head_length : end])
+        del buffer[:end]
+        return head, body
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def _fill(self, size: int) -> bool:
+        while len(self._buffer) < size:
+            chunk = self.connection.recv(max(_RECEIVE_BYTES, size - len(self._buffer)))
+            if not chunk:
+                return False
+            self._buffer += chunk
+        return True
 
 
 def request_frame(event_name: str, request: AWSPreparedRequest) -> tuple[dict[str, Any], bytes]:
@@ -88,7 +102,7 @@ def request_frame(event_name: str, request: AWSPreparedRequest) -> tuple[dict[st
         raw = body.encode()
     else:  # a file-like body (no Bedrock or RAM operation we call streams its input)
         raw = body.read()
-    headers = {name: _text(value) for name, value in request.headers.items()}
+    headers = {name: value if type(value) is str else _text(value) for name, value in request.headers.items()}
     return {"event": event_name, "method": request.method, "url": request.url, "headers": headers}, raw
 
 
