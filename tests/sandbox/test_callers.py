@@ -11,13 +11,12 @@ from moto.iam.utils import generate_access_key_id_from_account_id
 
 from reconciler.sandbox.callers import MOTO_ACCOUNT_HEADER, account_of, named_account, naming_the_account
 from reconciler.sandbox.estate import BASE_ACCESS_KEY, SandboxEstate
+from tests.sandbox.clients import role_session
 from tests.sandbox.test_simulation import DEV, PROD, STAGING
 
 
 def assumed_key(estate: SandboxEstate, account: str) -> str:
-    sts = estate.session().client("sts")
-    role = f"arn:aws:iam::{account}:role/BedrockGitOpsReconciler"
-    return str(sts.assume_role(RoleArn=role, RoleSessionName="callers")["Credentials"]["AccessKeyId"])
+    return str(role_session(estate, account).get_credentials().access_key)
 
 
 @pytest.mark.parametrize("account", ["000000000000", "000000000001", DEV, STAGING, "999999999999"])
