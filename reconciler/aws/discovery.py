@@ -9,7 +9,7 @@ LiveState would make the planner propose creating what it simply could not see.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from functools import partial
@@ -74,9 +74,30 @@ def discover(
     the estate: which invitations matter depends on the shares every shard read, so the merge filters).
     Raises AwsReadError (an AwsAccessError) naming every account/Region that could not be read.
     """
-    tasks = {scope: partial(read_scope, clients, read, page_size) for scope, read in sorted(reads.items())}
-    states = run_all(tasks, scope_of=lambda scope: scope, max_workers=max_workers)
+    order = _accounts_apart(reads, max_workers)
+    tasks = {scope: partial(read_scope, clients, reads[scope], page_size) for scope in order}
+    read = run_all(tasks, scope_of=lambda scope: scope, max_workers=max_workers)
+    states = {scope: read[scope] for scope in sorted(read)}
     return LiveState(states if every_invitation else relevant_invitations_only(states))
+
+
+def _accounts_apart(scopes: Iterable[Scope], workers: int) -> list[Scope]:
+    """The scopes in the order they are read: an account's Regions spaced `workers` accounts apart.
+
+    An account's first read assumes its role. Read one after another, its other Regions' reads started
+    together with it and each held a worker waiting for that AssumeRole (measured: ~45 ms idle per scope,
+    about a tenth of a 200-account plan's wall). Spaced, each starts after the role is there; the
+    AssumeRoles stay spread over the plan, one per account as before (bunched, they queue at STS)."""
+    by_account: dict[str, list[Scope]] = {}
+    for scope in sorted(scopes):
+        by_account.setdefault(scope.account, []).append(scope)
+    spacing = max(1, workers)
+    ranked = [
+        (index + spacing * rank, rank, index, scope)
+        for index, account_scopes in enumerate(by_account.values())
+        for rank, scope in enumerate(account_scopes)
+    ]
+    return [scope for *_, scope in sorted(ranked)]
 
 
 def read_tags(

@@ -308,6 +308,19 @@ class _AheadOfMoto:
 
     def __init__(self, moto_stubber: Callable[..., AWSResponse | None] | None) -> None:
         self.moto_stubber = moto_stubber
+        # moto loads a service's model on its first request, behind a functools.cache that does not hold
+        # back concurrent misses: 32 first AssumeRoles at once loaded the STS model 32 times (~0.1 s of CPU
+        # each). The first request of each service goes alone.
+        self._served: set[str] = set()
+        self._first_request = threading.Lock()
+
+    def _alone_if_first(self, service: str, forward: Callable[[], AWSResponse | None]) -> AWSResponse | None:
+        if service in self._served:
+            return forward()
+        with self._first_request:
+            response = forward()
+            self._served.add(service)
+            return response
 
     def __call__(
         self, request: AWSPreparedRequest, event_name: str = "", **kwargs: Any
@@ -318,11 +331,16 @@ class _AheadOfMoto:
             if response is None and self.moto_stubber is not None:
                 moto = self.moto_stubber
 
+                parts = event_name.split(".")
+                service = parts[1] if len(parts) >= 3 else event_name
+
                 def forward() -> AWSResponse | None:
-                    return moto(event_name=event_name, request=naming_the_account(request), **kwargs)
+                    return self._alone_if_first(
+                        service,
+                        lambda: moto(event_name=event_name, request=naming_the_account(request), **kwargs),
+                    )
 
                 simulation = _active
-                parts = event_name.split(".")
                 if simulation is not None and len(parts) >= 3 and parts[1] in MOTO_SERVICES:
                     return simulation.through_moto(parts[1], parts[2], request, forward)
                 if simulation is not None:

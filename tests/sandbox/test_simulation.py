@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -280,3 +282,34 @@ def test_the_seed_matches_the_example_estate(sandbox: SandboxEstate) -> None:
     ]
     assert manual["provisionedModelName"] == "manual-experiment"
     assert client(sandbox, "bedrock", PROD).list_custom_models()["modelSummaries"] == []
+
+
+def test_the_first_request_moto_answers_for_a_service_goes_alone() -> None:
+    """moto loads a service's model on its first request behind a cache that lets concurrent misses all
+    load it: the first STS requests of a plan, together, each paid for loading the model."""
+    from reconciler.sandbox.hook import _AheadOfMoto
+
+    handler = _AheadOfMoto(None)
+    spans: list[tuple[float, float]] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def forward() -> None:
+        began = time.perf_counter()
+        time.sleep(0.01)
+        with lock:
+            spans.append((began, time.perf_counter()))
+
+    def call() -> None:
+        start.wait()
+        handler._alone_if_first("sts", forward)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    spans.sort()
+    first, others = spans[0], spans[1:]
+    assert len(spans) == 8
+    assert all(began >= first[1] for began, _ in others), "a request overlapped the first one"
