@@ -1,6 +1,6 @@
 """Benchmarks: prints the figures of issues 7 and 13 as a table (not a test; nothing here asserts a time).
 
-    python -m benchmarks.run                    # every figure, about 4 minutes on 2 quiet cores
+    python -m benchmarks.run                    # figures 1-4, about 3.5 minutes on 2 quiet cores
     python -m benchmarks.run --only plan,diff   # a subset: plan (figures 1 and 2), diff (3), apply (4)
     python -m benchmarks.run --only shards      # (5) the sharded plan of 2,000 accounts x 4 Regions
 
