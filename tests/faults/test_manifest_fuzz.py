@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reconciler.cli import main
+from tests.documents import key_paths
 from tests.examples import copy_examples
 
 REPO = Path(__file__).resolve().parents[2]
@@ -146,16 +146,6 @@ def test_text_mutations_give_located_errors_and_no_aws_call(
     _check_invalid(scratch_repo, relative, text, capsys)
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _paths(value, (*prefix, index))
-
-
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -167,7 +157,7 @@ def test_structural_mutations_give_located_errors_and_no_aws_call(
     relative: str, data: st.DataObject, scratch_repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     document = yaml.safe_load((REPO / relative).read_text())
-    paths = [p for p in _paths(document) if p]
+    paths = [p for p in key_paths(document) if p]
     path = data.draw(st.sampled_from(paths))
     parent = document
     for step in path[:-1]:

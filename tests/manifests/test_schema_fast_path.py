@@ -5,7 +5,6 @@ so the errors a user sees are the same with or without it."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from hypothesis import strategies as st
 
 from reconciler.manifests.schema import passes_fast, schema_errors, validator
 from reconciler.manifests.yaml_nodes import LocatedDocument, parse_document
+from tests.documents import key_paths
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = [
@@ -74,18 +74,8 @@ def _load(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    yield prefix
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _paths(value, (*prefix, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _paths(value, (*prefix, index))
-
-
 def _mutate(document: Any, data: st.DataObject) -> None:
-    path = data.draw(st.sampled_from([p for p in _paths(document) if p]))
+    path = data.draw(st.sampled_from([p for p in key_paths(document) if p]))
     parent = document
     for step in path[:-1]:
         parent = parent[step]
