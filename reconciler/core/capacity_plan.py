@@ -94,7 +94,9 @@ class CapacityPlanning:
                 "alone. Rename or delete it, or tag it to adopt it."
             )
             return
-        ours = managed_throughputs(capacity, self.live)
+        tags = self.live.tags
+        # managed_throughputs(), from the family already found: this runs for every provisioned capacity.
+        ours = [t for t in family if t.arn not in tags or is_managed(tags[t.arn])]
         live = _serving(capacity, ours)
         self.claimed_capacity.update(t.arn for t in ours)
         if live is None:

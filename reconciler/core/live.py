@@ -133,7 +133,10 @@ class LiveState:
 
     def scope(self, account: str, region: str) -> ScopeState:
         """The state of one account/Region; empty if it was not read."""
-        return self.scopes.get(Scope(account, region)) or ScopeState(account, region)
+        # The plain tuple finds the Scope key (a NamedTuple hashes and compares as its tuple) without building
+        # one: the planner asks this for every desired resource.
+        key: Any = (account, region)
+        return self.scopes.get(key) or ScopeState(account, region)
 
     def with_tags(self, tags: Mapping[str, Mapping[str, str]]) -> LiveState:
         return LiveState(self.scopes, {**self.tags, **tags})

@@ -154,7 +154,7 @@ def _copies(
     repointed: dict[str, str],
     keep_or_delete: KeepOrDelete,
 ) -> None:
-    managed_models = {job.target_model_arn for job in state.copy_jobs if is_managed(dict(job.tags))}
+    managed_models = {job.target_model_arn for job in state.copy_jobs if is_managed(job.tags)}
     for model in state.custom_models:
         if model.arn not in managed_models or model.name in declared or model.owner_account != scope.account:
             continue
