@@ -23,7 +23,6 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +44,7 @@ from reconciler.manifests.load import load_manifests
 from reconciler.sandbox.estate import SandboxEstate
 from reconciler.sandbox.hook import SimulatorCpu
 from reconciler.sandbox.remote import SERVER_ENV_VAR
+from reconciler.sandbox.server import launch
 
 LATENCY = 0.05
 WORKERS = DEFAULT_MAX_WORKERS
@@ -89,14 +89,8 @@ def served(sandbox_dir: Path, cpu_file: Path) -> Iterator[Path]:
     its own machines: the plan's process spends only the client's CPU, the server appends its own to
     `cpu_file` when it stops. Yields the server's socket."""
     socket_path = sandbox_dir.parent / "sandbox.sock"
-    argv = [sys.executable, "-m", "reconciler.sandbox.server", str(sandbox_dir), str(socket_path)]
-    server = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, text=True, env={**os.environ, SimulatorCpu.FILE_ENV_VAR: str(cpu_file)}
-    )
+    server = launch(sandbox_dir, socket_path, {**os.environ, SimulatorCpu.FILE_ENV_VAR: str(cpu_file)})
     try:
-        assert server.stdout is not None
-        if server.stdout.readline().strip() != "ready":
-            raise SystemExit("the sandbox server did not start")
         yield socket_path
     finally:
         server.terminate()

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import botocore.handlers
-import botocore.session
 import moto  # noqa: F401  (registers moto's before-send stubber first, so ours can be put ahead of it)
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 
@@ -37,7 +36,8 @@ from reconciler.sandbox.session_policies import caller_principal, check_session_
 from reconciler.sandbox.shapes import request_problems, response_problems, validation_message
 from reconciler.sandbox.statefile import StateFile
 from reconciler.sandbox.throttling import RequestBuckets
-from reconciler.sandbox.wire import RawBody, SimulatedUnreachableError
+from reconciler.sandbox.wire import SimulatedUnreachableError
+from reconciler.sandbox.wire import response as aws_response
 
 SIMULATED_SERVICES = frozenset({"bedrock", "bedrock-runtime", "ram", "organizations", "service-quotas"})
 # Answered by moto, with their state kept in the sandbox's document (moto_state.py).
@@ -156,7 +156,7 @@ class Simulation:
             service, operation, str(request.method), str(request.url), request.headers, request.body
         )
         try:
-            check_session_policy(account, access_key, f"{iam_prefix(service)}:{operation}")
+            check_session_policy(account, access_key, iam_action(service, operation))
             refused = SERVICES[service].refuse(operation, params)
             if refused is not None:
                 raise refused
@@ -277,8 +277,7 @@ def _response(
 ) -> AWSResponse:
     if date is not None:
         headers = {**headers, "Date": _http_date(math.floor(date.timestamp()))}
-    # botocore reads headers as a mapping; moto answers with a plain dict too.
-    return AWSResponse(url, status, headers, RawBody(body))  # type: ignore[arg-type]
+    return aws_response(url, status, headers, body)
 
 
 @functools.lru_cache(maxsize=16)
@@ -352,11 +351,19 @@ class _AheadOfMoto:
             SimulatorCpu.add(time.thread_time() - started)
 
 
-def _install() -> None:
-    handlers = botocore.handlers.BUILTIN_HANDLERS
+def installed_handler() -> _AheadOfMoto | None:
+    """The handler `_install` put in botocore's built-in handlers (the sandbox server calls it directly)."""
     # Entries are (event, handler) or (event, handler, position).
-    if any(isinstance(entry[1], _AheadOfMoto) for entry in handlers):
+    return next(
+        (entry[1] for entry in botocore.handlers.BUILTIN_HANDLERS if isinstance(entry[1], _AheadOfMoto)),
+        None,
+    )
+
+
+def _install() -> None:
+    if installed_handler() is not None:
         return
+    handlers = botocore.handlers.BUILTIN_HANDLERS
     for index, entry in enumerate(handlers):
         event, handler = entry[0], entry[1]
         if event == "before-send" and type(handler).__name__ == "BotocoreStubber":

@@ -54,12 +54,7 @@ class _Remote:
         return frames
 
     def answer(self, event_name: str, request: AWSPreparedRequest) -> AWSResponse:
-        frames = self.connect()
-        frames.send(*request_frame(event_name, request))
-        frame = frames.receive()
-        if frame is None:
-            raise ConnectionError(f"the sandbox server at {self.socket_path} closed the connection")
-        head, body = frame
+        head, body = self._exchange(*request_frame(event_name, request))
         if "unreachable" in head:
             raise SimulatedUnreachableError(endpoint_url=head["unreachable"])
         if "bug" in head:
@@ -68,12 +63,17 @@ class _Remote:
 
     def now(self) -> float:
         """The simulated clock, as a POSIX timestamp."""
+        head, _ = self._exchange({"now": True}, b"")
+        return float(head["now"])
+
+    def _exchange(self, head: dict[str, Any], body: bytes) -> tuple[dict[str, Any], bytes]:
+        """One frame sent on this thread's connection, and the server's answer to it."""
         frames = self.connect()
-        frames.send({"now": True}, b"")
+        frames.send(head, body)
         frame = frames.receive()
         if frame is None:
             raise ConnectionError(f"the sandbox server at {self.socket_path} closed the connection")
-        return float(frame[0]["now"])
+        return frame
 
     def close(self) -> None:
         with self._lock:

@@ -15,33 +15,27 @@ from __future__ import annotations
 import os
 import signal
 import socketserver
+import subprocess
 import sys
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
-
-import botocore.handlers
+from typing import cast
 
 from reconciler.sandbox.estate import SandboxEstate
-from reconciler.sandbox.hook import SimulatorCpu
+from reconciler.sandbox.hook import SimulatorCpu, installed_handler
 from reconciler.sandbox.wire import Frames, SimulatedUnreachableError, request_from_frame
-
-
-def _simulation_handler() -> Any:
-    """The before-send handler hook.py installed in botocore's built-in handlers (ahead of moto's)."""
-    for entry in botocore.handlers.BUILTIN_HANDLERS:
-        if entry[0] == "before-send" and type(entry[1]).__name__ == "_AheadOfMoto":
-            return entry[1]
-    raise RuntimeError("the sandbox's before-send handler is not installed")
 
 
 class _Connection(socketserver.BaseRequestHandler):
     """One client thread's connection: requests one after another, each answered in turn."""
 
     def handle(self) -> None:
-        answer = _simulation_handler()
+        answer = installed_handler()
+        if answer is None:
+            raise RuntimeError("the sandbox's before-send handler is not installed")
         frames = Frames(self.request)
         while True:
             frame = frames.receive()
@@ -89,6 +83,19 @@ def serve(directory: Path, socket_path: Path, ready: threading.Event | None = No
 
 
 _serving: list[_Server] = []
+
+
+def launch(directory: Path, socket_path: Path, env: Mapping[str, str] | None = None) -> subprocess.Popen[str]:
+    """A server process on `directory`, returned once it listens on `socket_path` (stop it with
+    `terminate()`); `env`: its environment (this process's by default)."""
+    argv = [sys.executable, "-m", "reconciler.sandbox.server", str(directory), str(socket_path)]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=dict(env or os.environ))
+    assert process.stdout is not None
+    if process.stdout.readline().strip() != "ready":
+        process.kill()
+        process.wait()
+        raise RuntimeError(f"the sandbox server on {directory} did not start")
+    return process
 
 
 def shutdown() -> None:

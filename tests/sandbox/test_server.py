@@ -5,10 +5,8 @@ server is a clear error."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import pytest
 from reconciler.cli import main
 from reconciler.sandbox.estate import DIRECTORY_ENV_VAR, SandboxEstate
 from reconciler.sandbox.remote import SERVER_ENV_VAR, remote_now, remote_session
+from reconciler.sandbox.server import launch
 
 REPO = Path(__file__).resolve().parents[2]
 PROD = "777788889999"
@@ -44,10 +43,7 @@ class Server:
         self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
-        argv = [sys.executable, "-m", "reconciler.sandbox.server", str(self.directory), str(self.socket_path)]
-        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=os.environ.copy())
-        assert self.process.stdout is not None
-        assert self.process.stdout.readline().strip() == "ready"
+        self.process = launch(self.directory, self.socket_path)  # raises unless the server says "ready"
 
     def stop(self) -> int | None:
         if self.process is None:
