@@ -125,9 +125,9 @@ def aws_clients(
         from reconciler.sandbox.estate import sandbox_directory
 
         sandbox_dir = sandbox_directory(root)
-    reads = scopes_to_read(manifests)
     with aws_base_session(sandbox=sandbox, sandbox_dir=sandbox_dir) as session:
-        roles = {read.scope.account: read.role_arn for read in reads.values()}
+        # Every account a plan reads: the environments' and the models' source accounts.
+        roles = manifests.roles_by_account()
         backend = manifests.backend
         if backend.lock_account and backend.lock_role_arn:
             roles.setdefault(backend.lock_account, backend.lock_role_arn)

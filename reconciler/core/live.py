@@ -160,14 +160,15 @@ class LiveState:
 
 
 @cache
-def _field_names(cls: Any) -> tuple[str, ...]:
+def field_names(cls: Any) -> tuple[str, ...]:
+    """A record class's field names, in class order (asked once per class)."""
     return tuple(f.name for f in fields(cls))
 
 
 @cache
 def _field_values(cls: Any) -> Callable[[Any], tuple[Any, ...]]:
-    getter = attrgetter(*_field_names(cls))
-    if len(_field_names(cls)) == 1:
+    getter = attrgetter(*field_names(cls))
+    if len(field_names(cls)) == 1:
         return lambda value: (getter(value),)
     return getter
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Sequence, Set
-from functools import cache
+from collections.abc import Callable, Iterable, Sequence, Set
+from functools import cache, partial
 from importlib import resources
 
 from reconciler.errors import ManifestError
@@ -18,6 +18,11 @@ def bedrock_regions() -> frozenset[str]:
     """Regions with the Bedrock control plane (reconciler/data/bedrock-regions.json, source noted there)."""
     text = resources.files("reconciler").joinpath("data/bedrock-regions.json").read_text()
     return frozenset(json.loads(text)["regions"])
+
+
+# Where a value was written, asked only when it is wrong: locating every checked value of a large estate
+# cost more than the checks.
+Locate = Callable[[], Location]
 
 
 def _error(where: Location, message: str, hint: str = "") -> ManifestError:
@@ -91,11 +96,11 @@ def _duplicate_names(models: Sequence[Model], environments: Sequence[Environment
     return errors
 
 
-def _region_errors(regions: Iterable[tuple[str, Location]]) -> list[ManifestError]:
+def _region_errors(regions: Iterable[tuple[str, Locate]]) -> list[ManifestError]:
     known = bedrock_regions()
     return [
         _error(
-            where,
+            where(),
             f"'{region}' is not a Region where Amazon Bedrock is available",
             _suggest(region, known, "Bedrock Regions")
             if difflib.get_close_matches(region, known, n=1)
@@ -107,7 +112,7 @@ def _region_errors(regions: Iterable[tuple[str, Location]]) -> list[ManifestErro
 
 
 def _model_errors(model: Model, environments: Sequence[Environment]) -> list[ManifestError]:
-    errors = _region_errors([(model.source_region, model.where("source.region"))])
+    errors = _region_errors([(model.source_region, lambda: model.where("source.region"))])
     arns: dict[str, str] = {}
     for index, version in enumerate(model.versions):
         where = model.where(f"versions[{index}].modelArn")
@@ -162,7 +167,7 @@ def _model_errors(model: Model, environments: Sequence[Environment]) -> list[Man
         )
     if model.source_role_arn is not None:
         errors += _role_account_errors(
-            model.source_role_arn, model.source_account, model.where("source.roleArn")
+            model.source_role_arn, model.source_account, lambda: model.where("source.roleArn")
         )
     return errors
 
@@ -184,16 +189,16 @@ def backend_errors(backend: Backend) -> list[ManifestError]:
                 f'add `account: "{role_account}"` under lock (the account holding the table)',
             )
         ]
-    return _role_account_errors(backend.lock_role_arn, backend.lock_account, where)
+    return _role_account_errors(backend.lock_role_arn, backend.lock_account, lambda: where)
 
 
-def _role_account_errors(role_arn: str, account: str, where: Location) -> list[ManifestError]:
+def _role_account_errors(role_arn: str, account: str, where: Locate) -> list[ManifestError]:
     role_account = role_arn.split(":")[4]
     if role_account == account:
         return []
     return [
         _error(
-            where,
+            where(),
             f"the role is in account {role_account}, not in account {account}",
             f"use the reconciler's role in account {account}, e.g. "
             f"arn:aws:iam::{account}:role/BedrockGitOpsReconciler",
@@ -205,10 +210,11 @@ def _environment_errors(
     environment: Environment, models: dict[str, Model], unusable_models: Set[str]
 ) -> list[ManifestError]:
     errors = _role_account_errors(
-        environment.role_arn, environment.account_id, environment.where("account.roleArn")
+        environment.role_arn, environment.account_id, lambda: environment.where("account.roleArn")
     )
     errors += _region_errors(
-        (region, environment.where(f"regions[{index}]")) for index, region in enumerate(environment.regions)
+        (region, partial(environment.where, f"regions[{index}]"))
+        for index, region in enumerate(environment.regions)
     )
     for region, key in environment.kms_keys.items():
         where = environment.where(f"kmsKeys.{region}")

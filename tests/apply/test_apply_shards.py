@@ -4,6 +4,7 @@ another shard's actions first, and the shards together converge the estate."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,44 @@ def test_a_shard_apply_needs_a_reviewed_plan_and_respects_the_estate_lock(
     )
     assert code == 0, err
     assert whole.lock_id not in out
+
+
+def _tag_reads(stderr: str) -> int:
+    return sum(int(line.split()[-1]) for line in stderr.splitlines() if "ListTagsForResource" in line)
+
+
+def test_after_a_resize_the_shards_read_the_tags_the_whole_plan_reads(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Tags are read only where a plan would act on existing capacity; a shard decides that from its own
+    # environments and must read exactly what the unsharded plan reads in its accounts.
+    code, _, err = run_cli(
+        capsys, "apply", "--sandbox", "-C", str(repo), "--poll-seconds", "0.05", "--auto-approve"
+    )
+    assert code == 0, err
+    for path in (repo / "environments").glob("*.yaml"):
+        path.write_text(path.read_text().replace("modelUnits: 1", "modelUnits: 2"))
+    code, whole, err = run_cli(capsys, "plan", "--sandbox", "-C", str(repo), "--json", "--stats")
+    assert code == 0, err
+    whole_tag_reads = _tag_reads(err)
+    assert whole_tag_reads > 0
+    shard_reads = 0
+    files = []
+    for index in (1, 2):
+        out = tmp_path / f"shard-{index}.json"
+        code, _, err = run_cli(
+            capsys, "plan", "--sandbox", "-C", str(repo), "--shard", f"{index}/2", "-out", str(out), "--stats"
+        )
+        assert code == 0, err
+        shard_reads += _tag_reads(err)
+        files.append(str(out))
+    assert shard_reads == whole_tag_reads
+    code, merged, err = run_cli(capsys, "plan", "--sandbox", "-C", str(repo), "--merge", *files, "--json")
+    assert code == 0, err
+    # The same actions (their tokens hold the plan's time, which the sandbox's clock moves on).
+    actions = [
+        [(a["operation"], a["address"], a["reason"]) for a in json.loads(text)["actions"]]
+        for text in (whole, merged)
+    ]
+    assert actions[0] == actions[1]
+    assert "CreateProvisionedModelThroughput" in {operation for operation, _, _ in actions[0]}, actions[0]
