@@ -24,16 +24,22 @@ _IN_FLIGHT_CAPACITY = frozenset({"Creating", "Updating"})
 _SETTLED_CAPACITY = frozenset({"InService", "Active"})
 
 
-def existing_copy(state: ScopeState, copy: DesiredCopy) -> LiveCustomModel | None:
-    """The usable model a copy made (owned here, not Failed), if there is one."""
-    return next(
-        (
-            m
-            for m in state.custom_models
-            if m.name == copy.target_model_name and m.owner_account == copy.account and m.status != "Failed"
-        ),
-        None,
-    )
+def usable_models(state: ScopeState) -> dict[tuple[str, str], LiveCustomModel]:
+    """(name, owner account) -> the first model of that name and owner that is not Failed: what a copy made
+    (see existing_copy). Built once per scope: the planner asks it for every copy and capacity."""
+    usable: dict[tuple[str, str], LiveCustomModel] = {}
+    for model in state.custom_models:
+        if model.status != "Failed":
+            usable.setdefault((model.name, model.owner_account), model)
+    return usable
+
+
+def existing_copy(
+    usable: dict[tuple[str, str], LiveCustomModel], copy: DesiredCopy
+) -> LiveCustomModel | None:
+    """The usable model a copy made (owned here, not Failed), if there is one; `usable`: usable_models of
+    the copy's scope."""
+    return usable.get((copy.target_model_name, copy.account))
 
 
 def tag_reads(desired: DesiredState, live: LiveState) -> dict[Scope, list[str]]:
@@ -54,6 +60,7 @@ def tag_reads(desired: DesiredState, live: LiveState) -> dict[Scope, list[str]]:
             continue
         prefix = f"{environment}-"
         arns: list[str] = []
+        usable: dict[tuple[str, str], LiveCustomModel] | None = None
         for name, arn, current, status, size in (
             *(
                 (
@@ -80,7 +87,9 @@ def tag_reads(desired: DesiredState, live: LiveState) -> dict[Scope, list[str]]:
                 continue
             target: str | None = capacity.source_model_arn
             if capacity.copy_address:
-                model = existing_copy(state, copies[capacity.copy_address])
+                if usable is None:
+                    usable = usable_models(state)
+                model = existing_copy(usable, copies[capacity.copy_address])
                 target = model.arn if model else None
             if target != current:
                 arns.append(arn)
@@ -105,6 +114,8 @@ class _Planner(CapacityPlanning):
         self.copy_targets: dict[str, str | Ref] = {}
         # (share address, recipient account) -> the actions that make the shared model usable there.
         self.share_ready: dict[tuple[str, str], list[str]] = {}
+        # (account, Region) -> usable_models of that scope, made on first use.
+        self.usable: dict[tuple[str, str], dict[tuple[str, str], LiveCustomModel]] = {}
 
     def add(self, action: Action) -> None:
         self.actions.append(action)
@@ -213,7 +224,10 @@ class _Planner(CapacityPlanning):
 
     def copy(self, copy: DesiredCopy) -> None:
         scope = self.live.scope(copy.account, copy.region)
-        model = existing_copy(scope, copy)
+        usable = self.usable.get((copy.account, copy.region))
+        if usable is None:
+            usable = self.usable[(copy.account, copy.region)] = usable_models(scope)
+        model = existing_copy(usable, copy)
         if model is not None:
             self.copy_targets[copy.address] = model.arn
             return

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from reconciler.core.live import (
+    MAPPING_FIELDS,
+    SET_FIELDS,
     LiveCopyJob,
     LiveCustomModel,
     LiveDeployment,
@@ -101,7 +103,6 @@ _CLASSES: dict[str, type[Any]] = {
     "shares": LiveShare,
     "invitations": LiveInvitation,
 }
-_SETS = frozenset({"resource_arns", "principals"})
 
 
 def _encode(item: Any) -> dict[str, Any]:
@@ -121,9 +122,9 @@ def _decode(cls: type[Any], data: Mapping[str, Any]) -> Any:
     values = {}
     for f in fields(cls):
         value = data[f.name]
-        if f.name in _SETS:
+        if f.name in SET_FIELDS:
             value = frozenset(value)
-        elif f.name == "tags":
+        elif f.name in MAPPING_FIELDS:
             value = dict(value)
         values[f.name] = value
     return cls(**values)

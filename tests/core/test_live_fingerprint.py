@@ -89,3 +89,10 @@ def test_a_scope_read_empty_differs_from_none_read() -> None:
         {Scope(ACCOUNT, REGION): ScopeState(ACCOUNT, REGION, throughputs=(_throughput(1, None),))}
     )
     assert with_renamed.fingerprint() != with_original.fingerprint()
+
+
+def test_the_fingerprint_of_a_given_state_is_fixed() -> None:
+    # Saved plans are checked against it on another machine: the canonical form (marshal's version-2
+    # bytes) must not move with the Python version, or every saved plan would read as stale.
+    state = _state(["333344445555", "222233334444"], {"b": "2", "a": "1"}, 2, "OneMonth")
+    assert state.fingerprint() == "930596a807606a9cd073a47f9042a87bfe08a95066f1156d7473d7b717eb56f0"
