@@ -8,12 +8,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from reconciler.aws.limits import DEFAULT_MAX_WORKERS
 from reconciler.collector import fewer_collections
@@ -93,16 +93,34 @@ def make_plan(
     environments: tuple[str, ...] = (),
 ) -> PlanResult:
     """`environments`: a partial plan of these environments only (`--environment`, core/plan_scope.py)."""
+
+    def scope_of(manifests: Manifests) -> tuple[str, ...]:
+        return resolve_scope(manifests, environments)
+
+    run = read_only_run(root, scope_of, sandbox=sandbox, sandbox_dir=sandbox_dir)
+    with run as (manifests, scope, clients):
+        return plan_with(manifests, clients, prune=prune, max_workers=max_workers, scope=scope)
+
+
+Prepared = TypeVar("Prepared")
+
+
+@contextmanager
+def read_only_run(
+    root: Path, prepare: Callable[[Manifests], Prepared], *, sandbox: bool, sandbox_dir: Path | None = None
+) -> Iterator[tuple[Manifests, Prepared, AwsClients]]:
+    """What every plan (whole, shard, merge) runs in: the manifests under `root` and what `prepare` makes of
+    them (a scope, shard files), both checked before any AWS client or sandbox exists (invalid input never
+    calls AWS), then clients whose roles are assumed with the read-only session policy
+    (aws/session_policy.py: a plan never writes); all at the plan's collector pace
+    (reconciler/collector.py)."""
     with fewer_collections():
-        # Manifests are loaded and validated before any AWS client exists: invalid input never calls AWS.
         manifests = load_manifests(root)
-        scope = resolve_scope(manifests, environments)
-        # A plan never writes: every role is assumed with the read-only session policy
-        # (aws/session_policy.py).
+        prepared = prepare(manifests)
         with aws_clients(
             manifests, root, sandbox=sandbox, sandbox_dir=sandbox_dir, read_only=True
         ) as clients:
-            return plan_with(manifests, clients, prune=prune, max_workers=max_workers, scope=scope)
+            yield manifests, prepared, clients
 
 
 @contextmanager

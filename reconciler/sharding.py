@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from reconciler import __version__
 from reconciler.aws.limits import DEFAULT_MAX_WORKERS
-from reconciler.collector import fewer_collections
 from reconciler.core.desired import desired_state
 from reconciler.core.live import LiveState
 from reconciler.core.scopes import scopes_to_read
@@ -25,9 +24,8 @@ from reconciler.core.shards import (
     merged_live,
 )
 from reconciler.errors import ReconcilerError
-from reconciler.manifests.load import load_manifests
 from reconciler.manifests.model import Manifests
-from reconciler.pipeline import PlanResult, aws_clients, plan_from_live, read_live
+from reconciler.pipeline import PlanResult, plan_from_live, read_live, read_only_run
 
 if TYPE_CHECKING:
     from reconciler.aws.clients import AwsClients
@@ -68,12 +66,9 @@ def read_shard(
     max_workers: int = DEFAULT_MAX_WORKERS,
     sandbox_dir: Path | None = None,
 ) -> ShardRead:
-    with fewer_collections():
-        manifests = load_manifests(root)  # invalid input never calls AWS
-        with aws_clients(
-            manifests, root, sandbox=sandbox, sandbox_dir=sandbox_dir, read_only=True
-        ) as clients:
-            return read_shard_with(manifests, clients, shard, max_workers=max_workers)
+    run = read_only_run(root, lambda _: None, sandbox=sandbox, sandbox_dir=sandbox_dir)
+    with run as (manifests, _, clients):
+        return read_shard_with(manifests, clients, shard, max_workers=max_workers)
 
 
 def load_shards(manifests: Manifests, files: Sequence[Path]) -> list[ShardRead]:
@@ -124,10 +119,10 @@ def merge_plan(
     sandbox_dir: Path | None = None,
 ) -> PlanResult:
     """One plan of the whole estate from the N shard files (`plan --merge`)."""
-    with fewer_collections():
-        manifests = load_manifests(root)
-        reads = load_shards(manifests, files)
-        with aws_clients(
-            manifests, root, sandbox=sandbox, sandbox_dir=sandbox_dir, read_only=True
-        ) as clients:
-            return merged_plan_with(manifests, clients, reads, prune=prune, max_workers=max_workers)
+
+    def shard_files(manifests: Manifests) -> list[ShardRead]:
+        return load_shards(manifests, files)
+
+    run = read_only_run(root, shard_files, sandbox=sandbox, sandbox_dir=sandbox_dir)
+    with run as (manifests, reads, clients):
+        return merged_plan_with(manifests, clients, reads, prune=prune, max_workers=max_workers)
