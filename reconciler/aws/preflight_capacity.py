@@ -49,14 +49,14 @@ def support_findings(pf: Preflight) -> Iterator[Finding]:
         answers = {key: pool.submit(_offered, pf, account, *key) for key, account in asks.items()}
     offered = {key: answer.result() for key, answer in answers.items()}
     for environment, model, region, base, need in targets:
-        pin = next(p for p in environment.models if p.model == model)
-        where = region_where(environment, pin, region)
 
         def finding(severity: Severity, message: str, fix: str) -> Finding:
+            # Located only for a finding: locating every target forced every manifest's locations.
+            pin = next(p for p in environment.models if p.model == model)  # noqa: B023  (used at once)
             return pf.make_finding(
                 "model-support",
                 severity,
-                where,  # noqa: B023  (used at once)
+                region_where(environment, pin, region),  # noqa: B023
                 message,
                 fix,
                 environment=environment.name,  # noqa: B023
