@@ -91,7 +91,9 @@ class Simulation:
             return dict(state.get("settings", {}))
 
     def answer(self, service: str, operation: str, request: AWSPreparedRequest) -> AWSResponse:
-        account, region, access_key = caller(request)
+        arrived = time.monotonic()
+        who = caller(request)
+        account = who[0]
         with self.store.locked(write=False) as state:
             settings = dict(state.get("settings", {}))
             # Every answer carries the simulated time in its Date header, as AWS carries its own.
@@ -103,7 +105,20 @@ class Simulation:
                 unreadable = self._random.random() < float(settings.get("status_read_fault_rate", 0.0))
             if unreadable:
                 raise SimulatedUnreachableError(endpoint_url=str(request.url))
-        _network_delay(settings)
+        response = self._answer(service, operation, request, who, settings, server_time)
+        _network_delay(settings, arrived)
+        return response
+
+    def _answer(
+        self,
+        service: str,
+        operation: str,
+        request: AWSPreparedRequest,
+        who: tuple[str, str, str],
+        settings: dict[str, Any],
+        server_time: datetime,
+    ) -> AWSResponse:
+        account, region, access_key = who
         params: dict[str, Any] = {}
         try:
             params = decode_request(
@@ -147,11 +162,24 @@ class Simulation:
     ) -> AWSResponse | None:
         """A request moto answers (MOTO_SERVICES), with the sandbox's state, faults, session policies and
         request record around it."""
-        account, region, access_key = caller(request)
+        arrived = time.monotonic()
+        who = caller(request)
         settings = self.settings()
-        if account in settings.get("unreachable_accounts", ()):
+        if who[0] in settings.get("unreachable_accounts", ()):
             raise SimulatedUnreachableError(endpoint_url=str(request.url))
-        _network_delay(settings)
+        response = self._through_moto(service, operation, request, who, forward)
+        _network_delay(settings, arrived)
+        return response
+
+    def _through_moto(
+        self,
+        service: str,
+        operation: str,
+        request: AWSPreparedRequest,
+        who: tuple[str, str, str],
+        forward: Callable[[], AWSResponse | None],
+    ) -> AWSResponse | None:
+        account, region, access_key = who
         params = decode_request(
             service, operation, str(request.method), str(request.url), request.headers, request.body
         )
@@ -221,10 +249,14 @@ def _error_code(response: AWSResponse | None) -> str | None:
     return str(body.get("__type", f"HTTP {response.status_code}")).rsplit("#", 1)[-1]
 
 
-def _network_delay(settings: dict[str, Any]) -> None:
-    latency = float(settings.get("latency_seconds", 0.0))
-    if latency > 0:
-        time.sleep(latency)  # outside every lock: concurrent calls overlap, as on the network
+def _network_delay(settings: dict[str, Any], arrived: float) -> None:
+    """An answer leaves `latency_seconds` after its request arrived (time.monotonic()), the simulation's
+    own work included, as AWS's response time includes its own: the simulator (moto above all) is far
+    slower than AWS, and its work on top of the latency made every simulated call slower than the setting
+    said. Outside every lock: concurrent calls overlap, as on the network."""
+    left = float(settings.get("latency_seconds", 0.0)) - (time.monotonic() - arrived)
+    if left > 0:
+        time.sleep(left)
 
 
 class SimulatorCpu:
@@ -342,10 +374,13 @@ class _AheadOfMoto:
                 simulation = _active
                 if simulation is not None and len(parts) >= 3 and parts[1] in MOTO_SERVICES:
                     return simulation.through_moto(parts[1], parts[2], request, forward)
-                if simulation is not None:
-                    # Calls moto answers (STS, ...) take the simulated network's latency too.
-                    _network_delay(simulation.settings())
-                return forward()
+                if simulation is None:
+                    return forward()
+                # Calls moto answers (STS, ...) take the simulated network's latency too.
+                arrived = time.monotonic()
+                answered = forward()
+                _network_delay(simulation.settings(), arrived)
+                return answered
             return response
         finally:
             SimulatorCpu.add(time.thread_time() - started)

@@ -58,7 +58,8 @@ def setting_problem(key: str, value: Any) -> str | None:
             return f"sandbox setting '{key}' is a fraction of calls, from 0 to 1, not {value!r}"
         if key == "latency_seconds" and number > 60:
             return (
-                f"sandbox setting 'latency_seconds' is each call's delay, at most 60 seconds, not {value!r}"
+                f"sandbox setting 'latency_seconds' is each call's response time, at most 60 seconds, not "
+                f"{value!r}"
             )
     if key == "unreachable_accounts":
         bad = [item for item in value if not _ACCOUNT.match(str(item))]

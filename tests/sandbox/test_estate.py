@@ -81,6 +81,20 @@ def test_account_regions_are_read_concurrently(
     assert peak == 1
 
 
+def test_a_calls_latency_includes_the_simulations_own_work(
+    sandbox: SandboxEstate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer leaves `latency_seconds` after its request arrived, as AWS's response time includes its
+    own work: the simulator's (slower than AWS's) is not added on top. Counted, not timed: every wait the
+    sandbox asks for is the latency minus the work already done."""
+    sandbox.update_settings(latency_seconds=5.0)
+    waits: list[float] = []
+    monkeypatch.setattr(hook.time, "sleep", waits.append)  # record the waits instead of waiting
+    discover(clients(sandbox), reads())
+    assert waits, "no call waited for the simulated latency"
+    assert all(0 < wait < 5.0 for wait in waits), waits
+
+
 def test_an_unreachable_account_fails_discovery_naming_it(sandbox: SandboxEstate) -> None:
     sandbox.update_settings(unreachable_accounts=["777788889999"])
     with pytest.raises(AwsReadError) as caught:
