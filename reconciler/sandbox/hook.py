@@ -91,9 +91,7 @@ class Simulation:
             return dict(state.get("settings", {}))
 
     def answer(self, service: str, operation: str, request: AWSPreparedRequest) -> AWSResponse:
-        arrived = time.monotonic()
-        who = caller(request)
-        account = who[0]
+        account, region, access_key = caller(request)
         with self.store.locked(write=False) as state:
             settings = dict(state.get("settings", {}))
             # Every answer carries the simulated time in its Date header, as AWS carries its own.
@@ -105,20 +103,6 @@ class Simulation:
                 unreadable = self._random.random() < float(settings.get("status_read_fault_rate", 0.0))
             if unreadable:
                 raise SimulatedUnreachableError(endpoint_url=str(request.url))
-        response = self._answer(service, operation, request, who, settings, server_time)
-        _network_delay(settings, arrived)
-        return response
-
-    def _answer(
-        self,
-        service: str,
-        operation: str,
-        request: AWSPreparedRequest,
-        who: tuple[str, str, str],
-        settings: dict[str, Any],
-        server_time: datetime,
-    ) -> AWSResponse:
-        account, region, access_key = who
         params: dict[str, Any] = {}
         try:
             params = decode_request(
@@ -162,24 +146,10 @@ class Simulation:
     ) -> AWSResponse | None:
         """A request moto answers (MOTO_SERVICES), with the sandbox's state, faults, session policies and
         request record around it."""
-        arrived = time.monotonic()
-        who = caller(request)
+        account, region, access_key = caller(request)
         settings = self.settings()
-        if who[0] in settings.get("unreachable_accounts", ()):
+        if account in settings.get("unreachable_accounts", ()):
             raise SimulatedUnreachableError(endpoint_url=str(request.url))
-        response = self._through_moto(service, operation, request, who, forward)
-        _network_delay(settings, arrived)
-        return response
-
-    def _through_moto(
-        self,
-        service: str,
-        operation: str,
-        request: AWSPreparedRequest,
-        who: tuple[str, str, str],
-        forward: Callable[[], AWSResponse | None],
-    ) -> AWSResponse | None:
-        account, region, access_key = who
         params = decode_request(
             service, operation, str(request.method), str(request.url), request.headers, request.body
         )
@@ -357,33 +327,38 @@ class _AheadOfMoto:
         self, request: AWSPreparedRequest, event_name: str = "", **kwargs: Any
     ) -> AWSResponse | None:
         started = time.thread_time()  # CPU of this thread only: a sleep for latency costs none
+        arrived = time.monotonic()
         try:
-            response = _before_send(request, event_name)
-            if response is None and self.moto_stubber is not None:
-                moto = self.moto_stubber
-
-                parts = event_name.split(".")
-                service = parts[1] if len(parts) >= 3 else event_name
-
-                def forward() -> AWSResponse | None:
-                    return self._alone_if_first(
-                        service,
-                        lambda: moto(event_name=event_name, request=naming_the_account(request), **kwargs),
-                    )
-
-                simulation = _active
-                if simulation is not None and len(parts) >= 3 and parts[1] in MOTO_SERVICES:
-                    return simulation.through_moto(parts[1], parts[2], request, forward)
-                if simulation is None:
-                    return forward()
-                # Calls moto answers (STS, ...) take the simulated network's latency too.
-                arrived = time.monotonic()
-                answered = forward()
+            response = self._answer(request, event_name, **kwargs)
+            simulation = _active
+            if simulation is not None and response is not None:
+                # Every answer of the simulated AWS (Bedrock, RAM, and the services moto serves, STS
+                # included) takes the simulated network's time, its own work included.
                 _network_delay(simulation.settings(), arrived)
-                return answered
             return response
         finally:
             SimulatorCpu.add(time.thread_time() - started)
+
+    def _answer(self, request: AWSPreparedRequest, event_name: str, **kwargs: Any) -> AWSResponse | None:
+        """The simulation's answer (Bedrock, RAM), else moto's (the services it serves, with the sandbox's
+        state, faults and policies around them), else None (not a request the sandbox answers)."""
+        response = _before_send(request, event_name)
+        if response is not None or self.moto_stubber is None:
+            return response
+        stubber = self.moto_stubber
+        parts = event_name.split(".")
+        service = parts[1] if len(parts) >= 3 else event_name
+
+        def forward() -> AWSResponse | None:
+            return self._alone_if_first(
+                service,
+                lambda: stubber(event_name=event_name, request=naming_the_account(request), **kwargs),
+            )
+
+        simulation = _active
+        if simulation is not None and len(parts) >= 3 and parts[1] in MOTO_SERVICES:
+            return simulation.through_moto(parts[1], parts[2], request, forward)
+        return forward()
 
 
 def installed_handler() -> _AheadOfMoto | None:
